@@ -1,0 +1,44 @@
+"""`align <verb>`: the command line. Each verb lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from align.errors import exit_on_user_error
+from align.logging_utils import setup_logging
+
+# verb -> module exposing ``register(subparsers)``; kept light so `align --help` is fast.
+COMMAND_MODULES = [
+    "align.commands.tokenizer",
+    "align.commands.generate",
+    "align.world.cli",
+    "align.data.cli",
+]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="align", description="Make a chat assistant stage by stage.")
+    subparsers = parser.add_subparsers(dest="verb", metavar="VERB", required=True)
+    for module_name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(module_name)
+        except ModuleNotFoundError as err:
+            if err.name == module_name:  # verb not built yet in this checkout
+                continue
+            raise
+        module.register(subparsers)
+    return parser
+
+
+@exit_on_user_error
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    setup_logging()
+    result = args.func(args)
+    return int(result or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
