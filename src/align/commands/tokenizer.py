@@ -1,0 +1,70 @@
+"""`align tokenizer train|show`."""
+
+from __future__ import annotations
+
+import sys
+
+# Background colours cycled over tokens, like the tiktokenizer page.
+COLOURS = [43, 42, 46, 45, 44, 41, 103, 102, 106, 105]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser("tokenizer", help="train or inspect a BPE tokenizer")
+    verbs = parser.add_subparsers(dest="tokenizer_verb", metavar="{train,show}", required=True)
+
+    train = verbs.add_parser("train", help="train byte-level BPE on a text dataset")
+    train.add_argument("--data", required=True, help="Hub id, dataset dir, or jsonl/parquet/txt files")
+    train.add_argument("--out", required=True, help="tokenizer dir to write")
+    train.add_argument("--text-field", default="text")
+    train.add_argument("--vocab-size", type=int, default=4096)
+    train.add_argument("--max-digits", type=int, default=2, help="longest digit group in one pre-token")
+    train.set_defaults(func=_train)
+
+    show = verbs.add_parser("show", help="print TEXT's tokens and ids, coloured by token")
+    show.add_argument("text", nargs="+", help="text to tokenize (use quotes)")
+    show.add_argument("--tokenizer", required=True, help="tokenizer dir or model dir")
+    show.add_argument("--no-color", action="store_true", help="plain output")
+    show.set_defaults(func=_show)
+
+
+def _train(args) -> int:
+    import json
+
+    from align.tokenizer import TokenizerTrainingConfig, train_from_dataset
+
+    config = TokenizerTrainingConfig(vocab_size=args.vocab_size, max_digits=args.max_digits)
+    report = train_from_dataset(args.data, args.out, config, text_field=args.text_field)
+    report.pop("config")
+    sys.stdout.write(json.dumps(report, indent=2) + "\n")
+    return 0
+
+
+def _show(args) -> int:
+    from align.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(args.tokenizer)
+    text = " ".join(args.text)
+    ids = tokenizer(text, add_special_tokens=False)["input_ids"]
+    sys.stdout.write(render_tokens(tokenizer, ids, colour=not args.no_color and sys.stdout.isatty()) + "\n")
+    n_bytes = len(text.encode("utf-8"))
+    sys.stdout.write(f"{len(ids)} tokens, {n_bytes} bytes, {n_bytes / max(len(ids), 1):.2f} bytes/token\n")
+    sys.stdout.write(" ".join(str(i) for i in ids) + "\n")
+    return 0
+
+
+def render_tokens(tokenizer, ids: list[int], colour: bool) -> str:
+    """The text with each token's span marked: a background colour, or ``[piece]`` without colour.
+
+    A token holding part of a multi-byte character shows its bytes as ``\\xNN``.
+    """
+    from align.tokenizer import token_bytes
+
+    pieces = []
+    for n, (token_id, raw) in enumerate(zip(ids, token_bytes(tokenizer, ids))):
+        try:
+            piece = raw.decode("utf-8") if raw else tokenizer.convert_ids_to_tokens(token_id)
+        except UnicodeDecodeError:
+            piece = "".join(f"\\x{b:02x}" for b in raw)
+        piece = piece.replace("\n", "\\n")
+        pieces.append(f"\x1b[30;{COLOURS[n % len(COLOURS)]}m{piece}\x1b[0m" if colour else f"[{piece}]")
+    return "".join(pieces)

@@ -1,0 +1,112 @@
+"""Generation: load a model dir and stream sampled text, token by token, through ``model.generate``."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from align.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SamplingConfig:
+    max_new_tokens: int = 128
+    temperature: float = 0.8
+    """0 means greedy decoding."""
+    top_k: int | None = 50
+    top_p: float | None = 1.0
+    seed: int | None = None
+    """Seeds torch once, before the first sample (see ``apply_seed``)."""
+
+    def __post_init__(self):
+        if self.temperature < 0:
+            raise UserError(f"temperature must be >= 0, got {self.temperature}")
+        if self.top_p is not None and not 0 < self.top_p <= 1:
+            raise UserError(f"top-p must be in (0, 1], got {self.top_p}")
+        if self.top_k is not None and self.top_k < 0:
+            raise UserError(f"top-k must be >= 0, got {self.top_k}")
+        if self.max_new_tokens < 1:
+            raise UserError(f"max new tokens must be >= 1, got {self.max_new_tokens}")
+
+    def apply_seed(self) -> None:
+        if self.seed is not None:
+            import torch
+
+            torch.manual_seed(self.seed)
+
+    def generate_kwargs(self) -> dict:
+        if self.temperature == 0:
+            return {"do_sample": False, "max_new_tokens": self.max_new_tokens}
+        return {
+            "do_sample": True,
+            "temperature": self.temperature,
+            "top_k": self.top_k or None,
+            "top_p": self.top_p,
+            "max_new_tokens": self.max_new_tokens,
+        }
+
+
+def load_model(path: str, trust_remote_code: bool = False):
+    """Model and tokenizer from a model dir (or Hub id), in eval mode, bf16 where the hardware has it."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    from align.hardware import bf16_supported
+    from align.tokenizer import load_tokenizer
+
+    tokenizer = load_tokenizer(path, trust_remote_code)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            path, dtype=torch.bfloat16 if bf16_supported() else torch.float32, trust_remote_code=trust_remote_code
+        )
+    except OSError as err:
+        raise UserError(f"{path}: could not load a model ({str(err).splitlines()[0]})") from err
+    model.eval()
+    if torch.cuda.is_available():
+        model.to("cuda")
+    return model, tokenizer
+
+
+def encode_document_prompt(tokenizer, prompt: str) -> list[int]:
+    """A base-model prompt: BOS (start of a document) then the text; special-token strings stay text."""
+    ids = tokenizer(prompt, add_special_tokens=False, split_special_tokens=True)["input_ids"]
+    return ([tokenizer.bos_token_id] if tokenizer.bos_token_id is not None else []) + ids
+
+
+def stream_generate(model, tokenizer, input_ids: list[int], sampling: SamplingConfig,
+                    stop_ids: list[int] | None = None) -> Iterator[str]:
+    """Yield decoded text as the model samples it; stops at ``stop_ids`` (default: the model's EOS ids)."""
+    import torch
+    from transformers import TextIteratorStreamer
+
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    inputs = torch.tensor([input_ids], device=model.device)
+    kwargs = dict(
+        input_ids=inputs,
+        attention_mask=torch.ones_like(inputs),
+        streamer=streamer,
+        pad_token_id=tokenizer.pad_token_id,
+        **sampling.generate_kwargs(),
+    )
+    if stop_ids is not None:
+        kwargs["eos_token_id"] = stop_ids
+    errors: list[BaseException] = []
+
+    def _run():
+        try:
+            with torch.no_grad():
+                model.generate(**kwargs)
+        except BaseException as err:  # surfaced in the caller's thread below
+            errors.append(err)
+            streamer.end()
+
+    thread = threading.Thread(target=_run, daemon=True)
+    thread.start()
+    yield from streamer
+    thread.join()
+    if errors:
+        raise errors[0]

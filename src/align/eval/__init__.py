@@ -1,0 +1,1 @@
+"""Evaluation: metrics, tasks scored against the world, the report card."""

@@ -1,0 +1,74 @@
+"""Model configs from scratch (depth/width/heads) and loading of base models."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from align.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ModelShapeArguments:
+    """Shape of a Llama-architecture model trained from scratch (ignored when ``model_name_or_path`` is set)."""
+
+    depth: int = field(default=4, metadata={"help": "Number of transformer layers."})
+    width: int = field(default=256, metadata={"help": "Hidden size."})
+    heads: int = field(default=4, metadata={"help": "Attention heads (width must divide by heads)."})
+    kv_heads: int | None = field(default=None, metadata={"help": "Key/value heads for GQA (default: heads)."})
+    mlp_ratio: float = field(default=8 / 3, metadata={"help": "MLP hidden size / width, rounded up to 64."})
+    context_length: int = field(default=512, metadata={"help": "Maximum positions the model supports."})
+    rope_theta: float = field(default=10_000.0, metadata={"help": "RoPE base frequency."})
+    tie_word_embeddings: bool = field(default=True, metadata={"help": "Share input and output embeddings."})
+
+
+def llama_config(shape: ModelShapeArguments, tokenizer):
+    """A ``LlamaConfig`` for ``shape`` whose vocabulary and special ids match ``tokenizer``."""
+    from transformers import LlamaConfig
+
+    kv_heads = shape.kv_heads or shape.heads
+    if shape.width % shape.heads:
+        raise UserError(f"width {shape.width} is not divisible by heads {shape.heads}")
+    if shape.heads % kv_heads:
+        raise UserError(f"heads {shape.heads} is not divisible by kv_heads {kv_heads}")
+    intermediate = 64 * -(-int(shape.width * shape.mlp_ratio) // 64)
+    return LlamaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=shape.width,
+        intermediate_size=intermediate,
+        num_hidden_layers=shape.depth,
+        num_attention_heads=shape.heads,
+        num_key_value_heads=kv_heads,
+        max_position_embeddings=shape.context_length,
+        rope_parameters={"rope_type": "default", "rope_theta": shape.rope_theta},
+        tie_word_embeddings=shape.tie_word_embeddings,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        pad_token_id=tokenizer.pad_token_id,
+    )
+
+
+def model_context_length(config) -> int | None:
+    return getattr(config, "max_position_embeddings", None) or getattr(config, "n_positions", None)
+
+
+def stop_token_ids(tokenizer) -> list[int]:
+    """Ids that end generation: end of turn (EOS) and end of document (BOS of the next one)."""
+    ids = [tokenizer.eos_token_id, tokenizer.bos_token_id]
+    return [i for i in dict.fromkeys(ids) if i is not None]
+
+
+def set_generation_defaults(model, tokenizer) -> None:
+    """Make ``generate`` stop at end of turn/document and pad with the pad token."""
+    model.generation_config.eos_token_id = stop_token_ids(tokenizer)
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.generation_config.bos_token_id = tokenizer.bos_token_id
+
+
+def count_parameters(model, exclude_embeddings: bool = False) -> int:
+    total = sum(p.numel() for p in model.parameters())
+    if exclude_embeddings:
+        total -= model.get_input_embeddings().weight.numel()
+    return total
