@@ -84,13 +84,19 @@ def stream_generate(model, tokenizer, input_ids: list[int], sampling: SamplingCo
     from transformers import TextIteratorStreamer
 
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    context = getattr(model.config, "max_position_embeddings", None)
+    if context is not None and len(input_ids) >= context:
+        raise UserError(f"the prompt is {len(input_ids)} tokens; the model's context is {context}")
+    generate_kwargs = sampling.generate_kwargs()
+    if context is not None:  # never run past the positions the model was trained on
+        generate_kwargs["max_new_tokens"] = min(generate_kwargs["max_new_tokens"], context - len(input_ids))
     inputs = torch.tensor([input_ids], device=model.device)
     kwargs = dict(
         input_ids=inputs,
         attention_mask=torch.ones_like(inputs),
         streamer=streamer,
         pad_token_id=tokenizer.pad_token_id,
-        **sampling.generate_kwargs(),
+        **generate_kwargs,
     )
     if stop_ids is not None:
         kwargs["eos_token_id"] = stop_ids

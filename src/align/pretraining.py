@@ -110,6 +110,30 @@ def split_documents(dataset, eval_fraction: float, max_eval: int, seed: int):
     return parts["train"], parts["test"]
 
 
+def build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks=None, script_args=None, callbacks=()):
+    """The pretraining ``Trainer``: bits-per-byte on the eval blocks, sampled continuations after each eval."""
+    from transformers import Trainer
+
+    from align.callbacks import SampleCallback
+    from align.eval.bits_per_byte import BitsPerByte
+    from align.tokenizer import token_byte_lengths
+
+    callbacks = list(callbacks)
+    if script_args is not None and script_args.sample_prompts:
+        callbacks.append(SampleCallback(script_args.sample_prompts, script_args.sample_max_new_tokens))
+    bpb = BitsPerByte(token_byte_lengths(tokenizer)) if eval_blocks is not None else None
+    return Trainer(
+        model=model,
+        args=training_args,
+        train_dataset=train_blocks,
+        eval_dataset=eval_blocks,
+        processing_class=tokenizer,
+        compute_metrics=bpb.compute if bpb else None,
+        preprocess_logits_for_metrics=bpb.preprocess_logits if bpb else None,
+        callbacks=callbacks,
+    )
+
+
 def run_pretraining(
     script_args: PretrainScriptArguments,
     training_args: PretrainConfig,
@@ -117,15 +141,12 @@ def run_pretraining(
     shape: ModelShapeArguments,
 ) -> dict:
     """Train, evaluate and save; returns the final metrics."""
-    from transformers import Trainer, set_seed
+    from transformers import set_seed
     from transformers.trainer_utils import get_last_checkpoint
 
-    from align.callbacks import SampleCallback
     from align.data.packing import pack_documents
     from align.data.text import load_text_dataset
-    from align.eval.bits_per_byte import BitsPerByte
     from align.modeling import count_parameters, model_context_length, set_generation_defaults
-    from align.tokenizer import token_byte_lengths
 
     if not script_args.dataset_name:
         raise UserError("set dataset_name: a Hub id, a dataset dir, or jsonl/parquet/txt files")
@@ -155,18 +176,7 @@ def run_pretraining(
         logger.warning("no documents held out: evaluation is off")
         training_args.eval_strategy = "no"
 
-    bpb = BitsPerByte(token_byte_lengths(tokenizer))
-    callbacks = [SampleCallback(script_args.sample_prompts, script_args.sample_max_new_tokens)]
-    trainer = Trainer(
-        model=model,
-        args=training_args,
-        train_dataset=train_blocks,
-        eval_dataset=eval_blocks,
-        processing_class=tokenizer,
-        compute_metrics=bpb.compute if eval_blocks is not None else None,
-        preprocess_logits_for_metrics=bpb.preprocess_logits if eval_blocks is not None else None,
-        callbacks=callbacks,
-    )
+    trainer = build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks, script_args)
     checkpoint = training_args.resume_from_checkpoint
     if checkpoint in ("last", "true", "True"):
         checkpoint = get_last_checkpoint(training_args.output_dir)

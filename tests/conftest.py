@@ -1,0 +1,72 @@
+"""Shared fixtures: everything is built locally (no Hub, no downloads)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.setdefault("WANDB_MODE", "disabled")
+
+import pytest  # noqa: E402
+
+WORDS = (
+    "the a town river mountain baker teacher lives in was born founded makes sells red blue green "
+    "small large old new company school forest lake north south bridge market garden"
+).split()
+
+
+def make_corpus(n_docs: int = 300, seed: int = 0) -> list[str]:
+    """Small repetitive English-like documents: learnable in a few dozen steps."""
+    rng = random.Random(seed)
+    docs = []
+    for i in range(n_docs):
+        sentences = [
+            " ".join(rng.choice(WORDS) for _ in range(rng.randint(4, 9))).capitalize() + "."
+            for _ in range(rng.randint(2, 8))
+        ]
+        docs.append(f"Document {i}. " + " ".join(sentences) + f" It has {rng.randint(1, 9999)} pages.")
+    return docs
+
+
+@pytest.fixture(scope="session")
+def corpus_file(tmp_path_factory) -> str:
+    path = tmp_path_factory.mktemp("corpus") / "corpus.jsonl"
+    with path.open("w") as f:
+        for doc in make_corpus():
+            f.write(json.dumps({"text": doc}) + "\n")
+    return str(path)
+
+
+@pytest.fixture(scope="session")
+def tokenizer_dir(tmp_path_factory, corpus_file) -> str:
+    from align.tokenizer import TokenizerTrainingConfig, train_from_dataset
+
+    out = tmp_path_factory.mktemp("tokenizer")
+    extra = ["def f(x):\n    return x ** 2\n", "日本語のテキスト 😀 émoji café", "12345678901234567890 + 42 = ?"]
+    corpus = out / "train.jsonl"
+    with open(corpus_file) as src, corpus.open("w") as dst:
+        dst.write(src.read())
+        for text in extra * 20:
+            dst.write(json.dumps({"text": text}) + "\n")
+    train_from_dataset(str(corpus), out, TokenizerTrainingConfig(vocab_size=512))
+    return str(out)
+
+
+@pytest.fixture(scope="session")
+def tokenizer(tokenizer_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tokenizer_dir)
+
+
+def run_cli(main, argv, capsys) -> tuple[int, str, str]:
+    """Call a ``main(argv)`` entry point; return (exit code, stdout, stderr)."""
+    try:
+        code = main(argv) or 0
+    except SystemExit as exit_:
+        code = exit_.code if isinstance(exit_.code, int) else 1
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err

@@ -1,0 +1,76 @@
+"""Sampling from a base model: streaming, greedy determinism, stopping, argument checks."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import run_cli
+
+from align.cli import main as align_main
+from align.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def model_dir(tmp_path_factory, tokenizer):
+    from transformers import LlamaForCausalLM
+
+    from align.modeling import ModelShapeArguments, llama_config, set_generation_defaults
+
+    out = tmp_path_factory.mktemp("model")
+    model = LlamaForCausalLM(llama_config(ModelShapeArguments(depth=1, width=32, heads=2, context_length=64), tokenizer))
+    set_generation_defaults(model, tokenizer)
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+
+def test_stream_greedy_is_deterministic_and_bounded(model_dir):
+    from align.engine import SamplingConfig, encode_document_prompt, load_model, stream_generate
+
+    model, tokenizer = load_model(model_dir)
+    ids = encode_document_prompt(tokenizer, "The town")
+    assert ids[0] == tokenizer.bos_token_id
+    greedy = SamplingConfig(max_new_tokens=12, temperature=0)
+    # A never-occurring stop id, so the length bound is what ends generation.
+    chunks = list(stream_generate(model, tokenizer, ids, greedy, stop_ids=[tokenizer.pad_token_id]))
+    again = "".join(stream_generate(model, tokenizer, ids, greedy, stop_ids=[tokenizer.pad_token_id]))
+    assert "".join(chunks) == again
+    assert len(tokenizer("".join(chunks), add_special_tokens=False)["input_ids"]) <= 12 + 2
+
+
+def test_generation_stops_at_end_of_turn(model_dir):
+    import torch
+
+    from align.engine import SamplingConfig, load_model, stream_generate
+
+    model, tokenizer = load_model(model_dir)
+    def end_of_turn_first(module, inputs, logits):  # after 3 tokens, END is the most likely next token
+        if logits.shape[1] == 1 and len(seen) >= 3:
+            logits[..., tokenizer.eos_token_id] = 1e4
+        seen.append(1)
+        return logits
+
+    seen: list[int] = []
+    model.lm_head.register_forward_hook(end_of_turn_first)
+    text = "".join(stream_generate(model, tokenizer, [tokenizer.bos_token_id, 20], SamplingConfig(temperature=0)))
+    assert len(seen) == 4  # prefill + 2 tokens + the step that produced END
+    assert len(tokenizer(text, add_special_tokens=False)["input_ids"]) == 3
+
+
+def test_cli_streams_a_continuation(model_dir, capsys):
+    code, out, _ = run_cli(align_main, ["generate", "--model", model_dir, "--max-new-tokens", "5", "--seed", "0",
+                                        "The town"], capsys)
+    assert code == 0
+    assert out.startswith("The town")
+
+
+@pytest.mark.parametrize("kwargs", [{"temperature": -1}, {"top_p": 0}, {"top_k": -2}, {"max_new_tokens": 0}])
+def test_bad_sampling_arguments(kwargs):
+    from align.engine import SamplingConfig
+
+    with pytest.raises(UserError):
+        SamplingConfig(**kwargs)
+
+
+def test_missing_model_dir_is_one_line(tmp_path, capsys):
+    code, _, err = run_cli(align_main, ["generate", "--model", str(tmp_path / "nope"), "hi"], capsys)
+    assert code == 2 and err.startswith("error:") and err.count("\n") == 1
