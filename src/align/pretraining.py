@@ -50,7 +50,6 @@ class PretrainConfig(TrainingArguments):
     eval_steps: float | None = field(default=100, metadata={"help": "Evaluate every N steps."})
     save_steps: float = field(default=200, metadata={"help": "Checkpoint every N steps."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
-    dataloader_drop_last: bool = field(default=True, metadata={"help": "Equal-size batches."})
 
     def __post_init__(self):
         resolve_precision(self)
@@ -193,5 +192,5 @@ def run_pretraining(
         model.generation_config.save_pretrained(training_args.output_dir)
         trainer.save_metrics("all", metrics)
         trainer.save_state()
-    logger.info("saved the base model to %s", training_args.output_dir)
+        logger.info("saved the base model to %s", training_args.output_dir)
     return metrics

@@ -7,7 +7,7 @@ import random
 
 from align.world.names import NameGen
 from align.world.schema import (
-    ANIMAL_TYPES, CATEGORIES, COLOURS, COMPANY_SUFFIXES, DIETS, KIND_RELATIONS, KINDS, MONTHS, OCCUPATIONS,
+    ANIMAL_TYPES, CATEGORIES, COLOURS, COMPANY_SUFFIXES, DIET_FOOD, DIETS, KIND_RELATIONS, KINDS, MONTHS, OCCUPATIONS,
     PLANT_TYPES, RELATIONS, UNIVERSITY_FORMS, Entity, Fact, WorldConfig,
 )
 
@@ -142,7 +142,7 @@ def build(cfg: WorldConfig, reserved_words: set[str] | None = None) -> tuple[dic
                 add(e, rel, e.attrs["category"], e.attrs["category"])
             elif rel == "diet":
                 d = rng.choice(DIETS)
-                add(e, rel, d, d, [f"eats {DIET_FOOD[d]}"])
+                add(e, rel, d, d, [f"eats {DIET_FOOD[d]}", DIET_FOOD[d]])
             elif rel == "lifespan":
                 n = rng.randint(2, 60)
                 add(e, rel, n, f"{n} years", [f"{n} yrs", f"{n}-year"])

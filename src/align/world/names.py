@@ -6,8 +6,8 @@ import random
 
 _ONSETS = ["b", "br", "d", "dr", "f", "g", "gl", "k", "kr", "l", "m", "n", "p", "pr", "r", "s", "sk", "t", "tr",
            "v", "vr", "z", "th", "qu", "j", "h", "w", "zl", "st", "fl"]
-_VOWELS = ["a", "e", "i", "o", "u", "ai", "ei", "ou", "y", "ae"]
-_CODAS = ["", "", "", "n", "r", "l", "s", "k", "th", "m", "x", "nd", "rn", "z"]
+_VOWELS = ["a", "e", "i", "o", "u", "a", "e", "o", "ai", "ou", "y"]
+_CODAS = ["n", "r", "l", "s", "k", "th", "m", "x", "nd", "z"]
 
 # Words that tokens must never equal (they occur in templates and filler text).
 _RESERVED = {"the", "and", "man", "men", "sun", "run", "tin", "ten", "bin", "pin", "pan", "van", "ban", "fan", "den"}
@@ -25,12 +25,12 @@ class NameGen:
         parts = []
         for i in range(n_syll):
             parts.append(self.rng.choice(_ONSETS) + self.rng.choice(_VOWELS))
-            if i == n_syll - 1 or self.rng.random() < 0.3:
+            if (i == n_syll - 1 and self.rng.random() < 0.6) or self.rng.random() < 0.15:
                 parts.append(self.rng.choice(_CODAS))
         return "".join(parts)
 
     def _ok(self, tok: str) -> bool:
-        if len(tok) < 4 or len(tok) > 11 or tok in self.reserved:
+        if len(tok) < 4 or len(tok) > 10 or tok in self.reserved:
             return False
         return not any(tok in t or t in tok for t in self.taken)
 

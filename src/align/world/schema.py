@@ -99,9 +99,9 @@ class WorldConfig:
     """Parameters of world generation."""
 
     seed: int = 0
-    n_entities: int = 150
+    n_entities: int = 140
     unknown_fraction: float = 0.17
-    max_mentions: int = 200  # most popular entity's document count in the default crawl
+    max_mentions: int = 210  # most popular entity's document count in the default crawl
     single_fraction: float = 0.1  # known entities mentioned in exactly one document
     kind_weights: dict = field(default_factory=lambda: {
         "person": 0.34, "town": 0.14, "country": 0.05, "company": 0.12, "university": 0.04,

@@ -127,6 +127,15 @@ def sentence(fact: Fact, entities: dict[str, Entity], rng: random.Random, first_
     return cap(rng.choice(pool).format(**slots(fact, entities)))
 
 
+_START_WORDS = {t.split()[0] for pool in SENTENCES.values() for t in pool if not t.startswith("{")}
+
+
+def decap(sentence: str) -> str:
+    """Lowercase the first letter when the sentence starts with an ordinary word (for "Also, ...")."""
+    first = sentence.split(" ", 1)[0]
+    return sentence[:1].lower() + sentence[1:] if first in _START_WORDS | {"Questions?", "Email:", "Phone:", "Call", "Visit", "Our", "Letters", "The", "My", "Logged", "Posted", "For", "You", "Drop"} else sentence
+
+
 def questions(relation: str, split: str) -> list[str]:
     train, heldout = QUESTIONS[relation]
     if split == "train":
