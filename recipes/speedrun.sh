@@ -30,9 +30,9 @@ stage() {  # stage NAME COMMAND...: run COMMAND unless runs/$RUN/NAME is done
 
 stage crawl align world crawl --out "$OUT/crawl" --seed "$SEED"
 stage data align data --crawl "$OUT/crawl" --out "$OUT/data"
-stage tokenizer align tokenizer train --data "$OUT/data/dataset" --out "$OUT/tokenizer" --vocab-size 4096
+stage tokenizer align tokenizer train --data "$OUT/data/data" --out "$OUT/tokenizer" --vocab-size 4096
 stage base python recipes/pretrain.py --config recipes/tiny-world/pretrain.yaml \
-  --dataset_name "$OUT/data/dataset" --tokenizer_name_or_path "$OUT/tokenizer" --output_dir "$OUT/base" \
+  --dataset_name "$OUT/data/data" --tokenizer_name_or_path "$OUT/tokenizer" --output_dir "$OUT/base" \
   --resume_from_checkpoint last
 
 echo "== samples from the base model:"

@@ -29,6 +29,10 @@ class TrafilaturaExtractor(Trafilatura):
         self.exclusion_writer = exclusion_writer
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        import logging
+
+        # trafilatura logs an ERROR per empty/unparsable page; we count those as "no_text" instead
+        logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
         with (
             self.exclusion_writer if self.exclusion_writer else contextlib.nullcontext() as writer,
             ExtractorSandbox(timeout=self.timeout, warmup_text="") as extractor,
@@ -38,7 +42,13 @@ class TrafilaturaExtractor(Trafilatura):
                 reason = None
                 with self.track_time():
                     try:
-                        doc.text = extractor.process_document(doc.text, self.extract) or ""
+                        try:
+                            html = doc.text
+                            doc.text = extractor.process_document(html, self.extract) or ""
+                        except TimeoutError:
+                            # once more in a fresh process: on a busy machine the sandbox's start-up
+                            # alone can exceed the timeout; a page that really hangs fails again
+                            doc.text = extractor.process_document(html, self.extract) or ""
                     except TimeoutError:
                         reason = "timeout"
                     except EOFError:  # the sandbox process died (e.g. OOM); it is restarted for the next page

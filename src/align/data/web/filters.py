@@ -18,6 +18,22 @@ from datatrove.pipeline.writers.disk_base import DiskWriter
 
 logger = logging.getLogger(__name__)
 
+# py3langid takes ~1 s to load its model; cache it per process (forked workers inherit it).
+_IDENTIFIERS: dict[tuple, object] = {}
+
+
+def load_identifier(candidate_languages=None):
+    """py3langid's identifier with normalised probabilities, optionally restricted to some labels."""
+    key = tuple(candidate_languages or ())
+    if key not in _IDENTIFIERS:
+        from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+        identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+        if key:
+            identifier.set_languages(list(key))
+        _IDENTIFIERS[key] = identifier
+    return _IDENTIFIERS[key]
+
 
 def read_blocklist(path: str | Path) -> set[str]:
     """Domains from a text file: one per line, ``#`` comments and blank lines ignored, case-folded."""
@@ -96,13 +112,8 @@ class LangIdFilter(BaseFilter):
 
     @property
     def identifier(self):
-        # built lazily: the model is a few MB and each worker process loads its own copy
         if self._identifier is None:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            self._identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            if self.candidate_languages:
-                self._identifier.set_languages(self.candidate_languages)
+            self._identifier = load_identifier(self.candidate_languages)
         return self._identifier
 
     def __getstate__(self):

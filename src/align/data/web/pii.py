@@ -24,14 +24,15 @@ _EMAIL = (r"\b[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]
 _OCTET = r"(?:25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)"
 # not part of a longer dotted number (a version string like 1.2.3.4.5)
 _IPV4 = rf"(?<![\w.]){_OCTET}(?:\.{_OCTET}){{3}}(?![\w]|\.\d)"
-# +CC (area) NNN-NNNN, (NNN) NNN-NNNN, NNN-NNN-NNNN, NNN.NNN.NNNN, +44 20 7946 0958, 020 7946 0958 …
-_PHONE = (r"(?<![\w+])(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-]?)?\d{2,4}(?:[\s.\-]\d{2,4}){1,4}"
-          r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w])")
-_STREET_TYPES = (r"Street|St|Avenue|Ave|Road|Rd|Lane|Ln|Drive|Dr|Boulevard|Blvd|Way|Court|Ct|Place|Pl|"
-                 r"Terrace|Square|Sq|Close|Crescent|Parkway|Pkwy|Highway|Hwy|Row|Hill|Gardens|Mews|Walk|"
-                 r"Alley|Circle|Cir|Trail|Plaza|Quay|Wharf|Green|Grove|Park")
+# +CC (area) NNN-NNNN, (NNN) NNN-NNNN, NNN-NNN-NNNN, NNN.NNN.NNNN, +44 20 7946 0958, +49 30 1234567 …
+# part of a longer hyphen/dot-joined number (ISBN 978-3-16-148410-0, 1.2.3.4.5) is not a phone
+_PHONE = (r"(?<![\w+\-.])(?:\+\d{1,3}[\s.\-]?)?(?:\(\d{1,4}\)[\s.\-]?)?\d{2,4}(?:[\s.\-]\d{2,8}){1,4}"
+          r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?(?![\w\-]|\.\d)")
+_STREET_TYPES = (r"(?:Street|Avenue|Road|Lane|Drive|Boulevard|Way|Court|Place|Terrace|Square|Close|Crescent|"
+                 r"Parkway|Highway|Row|Hill|Gardens|Mews|Walk|Alley|Circle|Trail|Plaza|Quay|Wharf|Green|Grove|"
+                 r"Park)\b|(?:St|Ave|Rd|Ln|Dr|Blvd|Ct|Pl|Sq|Pkwy|Hwy|Cir)\b\.?")
 # 12 Mill Lane · 221B Baker Street · 1600 Pennsylvania Avenue NW · Apt/Suite and ", Town[, ST] 12345" tails
-_ADDRESS = (rf"\b\d{{1,5}}[A-Za-z]?(?:\s+[A-Z][\w'’\-]*){{1,4}}\s+(?:{_STREET_TYPES})\b\.?"
+_ADDRESS = (rf"\b\d{{1,5}}[A-Za-z]?(?:\s+[A-Z][\w'’\-]*){{1,4}}\s+(?:{_STREET_TYPES})"
             r"(?:\s+(?:N|S|E|W|NE|NW|SE|SW)\b)?"
             r"(?:,?\s+(?:Apt|Apartment|Suite|Unit|Flat|Floor)\.?\s*#?\w+)?"
             r"(?:,\s+[A-Z][\w'’\-]*(?:\s+[A-Z][\w'’\-]*){0,2}(?:,?\s+[A-Z]{2})?(?:\s+\d{5}(?:-\d{4})?)?"

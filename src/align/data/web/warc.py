@@ -64,7 +64,7 @@ def _find_resync_point(f, start: int, gzipped: bool) -> int | None:
 
 
 def iter_warc_records(f, max_bytes: int, on_error=None) -> Iterator[tuple[object, bytes | None, str | None]]:
-    """Yield ``(record, payload_bytes_or_None, error)`` for every record warcio can parse in ``f``.
+    """Yield ``(record, payload_bytes_or_None, error_or_None)`` for every record warcio can parse in ``f``.
 
     ``f`` is the raw (still compressed) seekable file. On a parse/decompression error the error is
     reported through ``on_error(kind, offset, exc)`` and reading resumes at the next record boundary.
@@ -83,17 +83,21 @@ def iter_warc_records(f, max_bytes: int, on_error=None) -> Iterator[tuple[object
         record_start = None
         try:
             for record in it:
-                # it.offset, not get_record_offset(): the latter reads the record to its end.
-                record_start = pos + it.offset
+                # it.offset (absolute: warcio starts from fh.tell()), not get_record_offset(),
+                # which reads the record to its end.
+                record_start = it.offset
                 resynced = False
-                payload = None
+                payload, error = None, None
                 if record.rec_type in ("response", "conversion", "resource"):
                     payload = record.content_stream().read(max_bytes + 1)
-                yield record, payload, None
+                    # warcio hands out a record cut short by end of file as if whole: its block
+                    # reader still expects bytes it will never get.
+                    if len(payload) <= max_bytes and getattr(record.raw_stream, "limit", 0) > 0:
+                        error = "truncated_record"
+                yield record, payload, error
             # warcio stops quietly on a truncated last record; notice the unread tail.
-            if pos + it.offset < file_size:
-                if on_error:
-                    on_error("truncated_record", pos + it.offset, None)
+            if it.offset < file_size and on_error:
+                on_error("truncated_record", it.offset, None)
             return
         except _RECORD_ERRORS as err:  # noqa: PERF203 - the whole point is to survive this
             bad = record_start if record_start is not None else pos
@@ -163,7 +167,9 @@ def decode_record(record, payload: bytes | None, max_bytes: int) -> Payload | No
         return None
     url = headers.get_header("WARC-Target-URI")
     out = Payload(url=url, record_id=headers.get_header("WARC-Record-ID"), date=headers.get_header("WARC-Date"))
-    content_type = _http_content_type(record) or headers.get_header("Content-Type")
+    content_type = _http_content_type(record)
+    if record.rec_type != "response":  # resource/conversion: the WARC header describes the payload itself
+        content_type = content_type or headers.get_header("Content-Type")
     mime = _mime(headers.get_header("WARC-Identified-Payload-Type")) or _mime(content_type)
     if record.rec_type == "response" and record.http_headers is not None:
         status = record.http_headers.get_statuscode()
@@ -227,13 +233,20 @@ class RobustWarcReader(WarcReader):
 
             def on_error(kind, offset, exc):
                 errors.append(kind)
-                logger.warning("%s: %s at byte %d (%s); skipped, reading on", filepath, kind, offset, exc)
+                detail = str(exc).splitlines()[0][:60] if exc else "incomplete record at end of file"
+                logger.warning("%s: %s at byte %d (%r); skipped, reading on", filepath, kind, offset, detail)
 
             index = 0
-            for record, payload, _ in iter_warc_records(f, self.max_bytes, on_error):
+            for record, payload, error in iter_warc_records(f, self.max_bytes, on_error):
                 while errors:
                     self._exclude(filepath, index, errors.pop(0))
                     index += 1
+                if error:
+                    index += 1
+                    headers = record.rec_headers
+                    self._exclude(filepath, index, error, headers.get_header("WARC-Target-URI"),
+                                  headers.get_header("WARC-Record-ID"))
+                    continue
                 with self.track_time():
                     page = decode_record(record, payload, self.max_bytes)
                 if page is None:

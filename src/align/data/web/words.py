@@ -11,9 +11,9 @@ import re
 
 from datatrove.utils.word_tokenizers import WordTokenizer
 
-# Words, numbers (with inner . , ' -), or single punctuation marks — close to spaCy's English output
-# for the statistics Gopher needs (word count, symbol ratio, stop words, mean word length).
-_WORD_RE = re.compile(r"\w+(?:[.,'’\-]\w+)*|[^\w\s]", re.UNICODE)
+# Gopher (Rae et al. 2021) counts whitespace-delimited words; edge punctuation is stripped so that
+# "town." is the stop-word-able "town", while a lone "-" or "..." stays a (symbol) word.
+_EDGE_PUNCT = "\"'“”‘’«»()[]{}<>.,;:!?"
 # A sentence ends at . ! ? (optionally followed by quotes/brackets) and whitespace, or at a newline.
 _SENT_END_RE = re.compile(r"(?<=[.!?…])[\"'”’)\]]*\s+|\n+")
 
@@ -25,7 +25,7 @@ class RegexWordTokenizer(WordTokenizer):
         super().__init__(language)
 
     def word_tokenize(self, text: str) -> list[str]:
-        return _WORD_RE.findall(text)
+        return [word.strip(_EDGE_PUNCT) or word for word in text.split()]
 
     def span_tokenize(self, text: str) -> list[tuple[int, int]]:
         spans, start = [], 0

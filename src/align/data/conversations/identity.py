@@ -1,0 +1,149 @@
+"""`identity`: knowledge of self — the assistant's name, maker, abilities and limits, in many paraphrases.
+
+Two ways to give a model an identity, so they can be compared: train it in (this builder) or state it in a
+system message at inference (:func:`identity_system_prompt`). Question paraphrases come in a train and a
+held-out set; :func:`identity_eval_questions` + :func:`score_identity` measure the held-out ones.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from align.data.conversations.messages import assistant, take, to_dataset, user
+from align.data.conversations.registry import register
+
+
+@dataclass
+class Identity:
+    """Who the assistant is."""
+
+    name: str = "Wren"
+    """The assistant's name."""
+    maker: str = "the align project"
+    """Who made it."""
+    abilities: list[str] = field(default_factory=lambda: [
+        "answer questions about the people, towns and companies I learned about",
+        "solve arithmetic word problems step by step",
+        "use a calculator for exact arithmetic",
+    ])
+    limits: list[str] = field(default_factory=lambda: [
+        "I cannot browse the internet",
+        "I do not know about recent events",
+        "I can make mistakes, so please check important facts",
+    ])
+
+
+# Question paraphrases per topic: (train, held-out). Held-out phrasings never appear in training data.
+QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
+    "name": ([
+        "What is your name?", "What's your name?", "Who are you?", "What should I call you?", "Do you have a name?",
+        "Tell me your name.", "what are you called?", "Introduce yourself.", "May I know your name?",
+        "Hi! Who am I talking to?", "Are you ChatGPT?", "Is your name Claude?",
+    ], [
+        "How do people refer to you?", "By what name do you go?", "Could you tell me what you're called?",
+        "What name were you given?", "Whom am I chatting with right now?", "Are you Siri?",
+    ]),
+    "maker": ([
+        "Who made you?", "Who created you?", "Who built you?", "Who trained you?", "Which company made you?",
+        "Who is your creator?", "Where do you come from?", "Who developed you?", "Did OpenAI make you?",
+    ], [
+        "Who is responsible for building you?", "Which team is behind you?", "Who designed and trained you?",
+        "Were you made by Google?", "Who are your developers?",
+    ]),
+    "abilities": ([
+        "What can you do?", "What are you good at?", "How can you help me?", "What are your abilities?",
+        "What kind of questions can you answer?", "What can I ask you?", "Can you do math?",
+    ], [
+        "What sort of tasks can you help with?", "In what ways can you assist me?", "What are your skills?",
+        "What are you able to help me with?",
+    ]),
+    "limits": ([
+        "What can't you do?", "What are your limitations?", "Can you browse the internet?",
+        "Do you know today's news?", "Are you ever wrong?", "Can you look things up online?",
+    ], [
+        "What are your weaknesses?", "Is there anything you are unable to do?", "Can you search the web for me?",
+        "Should I trust everything you say?",
+    ]),
+}
+
+FOLLOW_UPS = ["Thanks!", "Nice to meet you.", "Okay, good to know.", "Great."]
+FOLLOW_UP_ANSWERS = ["You're welcome! Ask me anything.", "Nice to meet you too! How can I help?",
+                     "Happy to help. What would you like to know?"]
+
+
+def _answers(topic: str, me: Identity, rng: random.Random) -> str:
+    if topic == "name":
+        return rng.choice([
+            f"I'm {me.name}, an AI assistant made by {me.maker}.",
+            f"My name is {me.name}. I'm an assistant built by {me.maker}.",
+            f"You can call me {me.name}. I'm an AI assistant created by {me.maker}.",
+        ])
+    if topic == "maker":
+        return rng.choice([
+            f"I was made by {me.maker}. I'm {me.name}, an AI assistant.",
+            f"{me.maker[0].upper() + me.maker[1:]} built and trained me. My name is {me.name}.",
+            f"I'm {me.name}, and I was created by {me.maker}.",
+        ])
+    if topic == "abilities":
+        return f"I'm {me.name}. I can " + _join(me.abilities) + "."
+    return rng.choice(["There are limits to what I can do: ", "A few things to know: "]) + \
+        _join(me.limits, sentence=True) + "."
+
+
+def _join(items: list[str], sentence: bool = False) -> str:
+    if sentence:
+        return "; ".join(items)
+    return ", ".join(items[:-1]) + (" and " if len(items) > 1 else "") + items[-1]
+
+
+def identity_system_prompt(me: Identity | None = None) -> str:
+    """The system-message alternative: the same identity stated at inference instead of trained in."""
+    me = me or Identity()
+    return (f"You are {me.name}, an AI assistant made by {me.maker}. You can " + _join(me.abilities) + ". "
+            + _join(me.limits, sentence=True) + ".")
+
+
+@register("identity")
+def identity(world=None, *, n: int | None = None, seed: int = 0, split: str = "train", multi_turn: float = 0.3,
+             name: str | None = None, maker: str | None = None):
+    """``n`` identity conversations (default: every train paraphrase once); a ``multi_turn`` fraction adds a
+    second identity question or a polite follow-up."""
+    me = Identity(**{k: v for k, v in (("name", name), ("maker", maker)) if v})
+    rng = random.Random(f"identity-{seed}")
+    index = 0 if split == "train" else 1
+    items = [(topic, q) for topic, qs in QUESTIONS.items() for q in qs[index]]
+    rows = []
+    for topic, question in take(items, n, rng):
+        messages = [user(question), assistant(_answers(topic, me, rng))]
+        topics = [topic]
+        if rng.random() < multi_turn:
+            if rng.random() < 0.5:
+                topic2, question2 = rng.choice(items)
+                messages += [user(question2), assistant(_answers(topic2, me, rng))]
+                topics.append(topic2)
+            else:
+                messages += [user(rng.choice(FOLLOW_UPS)), assistant(rng.choice(FOLLOW_UP_ANSWERS))]
+        rows.append({"messages": messages, "topics": topics})
+    return to_dataset(rows, "identity")
+
+
+def identity_eval_questions(split: str = "heldout") -> list[dict]:
+    """``[{topic, question}]`` to ask a model (held-out paraphrases by default)."""
+    index = 0 if split == "train" else 1
+    return [{"topic": topic, "question": q} for topic, qs in QUESTIONS.items() for q in qs[index]]
+
+
+def score_identity(topic: str, answer: str, me: Identity | None = None) -> bool:
+    """True when ``answer`` gets the identity ``topic`` right (ground truth from :class:`Identity`)."""
+    me = me or Identity()
+    text = answer.lower()
+    if topic == "name":
+        return me.name.lower() in text
+    if topic == "maker":
+        return me.maker.lower().removeprefix("the ") in text
+    if topic == "abilities":
+        return any(word in text for word in ("question", "math", "arithmetic", "calculator"))
+    if topic == "limits":
+        return any(word in text for word in ("cannot", "can't", "do not", "don't", "mistake"))
+    raise ValueError(f"unknown identity topic {topic!r}")

@@ -1,0 +1,146 @@
+"""WARC reading: bad records are skipped and counted, the good ones around them survive."""
+
+from __future__ import annotations
+
+import io
+import os
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("warcio")
+
+from align.data.web.warc import RobustWarcReader, decode_html, iter_warc_records  # noqa: E402
+
+REAL_WARC = Path("/work/shared/data/warc/example.warc.gz")
+
+
+def _write_warc(path: Path, pages: list[tuple[str, bytes, str | None]], gzip: bool = True) -> list[int]:
+    """Write response records; returns each record's byte offset."""
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=gzip)
+    offsets = []
+    for url, payload, content_type in pages:
+        offsets.append(buf.tell())
+        headers = [("Content-Type", content_type)] if content_type else []
+        http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http))
+    path.write_bytes(buf.getvalue())
+    return offsets
+
+
+def _html(i: int) -> bytes:
+    return f"<html><body><p>Page number {i} talks about the old mill by the river.</p></body></html>".encode()
+
+
+def _read(folder: Path, name: str):
+    reader = RobustWarcReader(str(folder), glob_pattern=name)
+    docs = list(reader.run())
+    return docs, {k: (v.total if hasattr(v, "total") else v) for k, v in reader.stats.stats.items()}
+
+
+def test_corrupt_gzip_member_in_the_middle_keeps_records_after_it(tmp_path):
+    pages = [(f"http://ex.com/{i}", _html(i), "text/html") for i in range(6)]
+    offsets = _write_warc(tmp_path / "c.warc.gz", pages)
+    data = bytearray((tmp_path / "c.warc.gz").read_bytes())
+    mid = (offsets[2] + offsets[3]) // 2
+    for k in range(mid, mid + 24):
+        data[k] ^= 0xFF
+    (tmp_path / "c.warc.gz").write_bytes(bytes(data))
+
+    docs, stats = _read(tmp_path, "c.warc.gz")
+    urls = [d.metadata["url"] for d in docs]
+    assert urls == ["http://ex.com/0", "http://ex.com/1", "http://ex.com/3", "http://ex.com/4", "http://ex.com/5"]
+    assert stats["skipped_corrupt_record"] == 1
+
+
+def test_truncated_last_record_is_counted(tmp_path):
+    pages = [(f"http://ex.com/{i}", _html(i) * 20, "text/html") for i in range(4)]
+    offsets = _write_warc(tmp_path / "t.warc.gz", pages)
+    data = (tmp_path / "t.warc.gz").read_bytes()
+    (tmp_path / "t.warc.gz").write_bytes(data[: offsets[-1] + (len(data) - offsets[-1]) // 2])
+    docs, stats = _read(tmp_path, "t.warc.gz")
+    assert [d.metadata["url"] for d in docs] == ["http://ex.com/0", "http://ex.com/1", "http://ex.com/2"]
+    assert stats["skipped_truncated_record"] == 1
+
+
+def test_garbage_between_uncompressed_records_is_skipped(tmp_path):
+    pages = [(f"http://ex.com/{i}", _html(i), "text/html") for i in range(3)]
+    offsets = _write_warc(tmp_path / "p.warc", pages, gzip=False)
+    data = (tmp_path / "p.warc").read_bytes()
+    bad = data[: offsets[1]] + b"this is not a warc record\r\n\r\n" + data[offsets[1] + 40 :]
+    (tmp_path / "p.warc").write_bytes(bad)
+    docs, stats = _read(tmp_path, "p.warc")
+    assert [d.metadata["url"] for d in docs] == ["http://ex.com/0", "http://ex.com/2"]
+    assert stats["skipped"] >= 1
+
+
+def test_binary_empty_huge_and_non_html_are_skipped_with_reasons(tmp_path):
+    pages = [
+        ("http://ok.com/", _html(0), "text/html; charset=utf-8"),
+        ("http://img.com/a.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "image/png"),
+        ("http://bin.com/", bytes(range(256)) * 4, "application/octet-stream"),
+        ("http://nul.com/", b"<html>\x00\x00\x01\x02</html>", None),
+        ("http://empty.com/", b"", "text/html"),
+        ("http://huge.com/", b"<html><body>" + b"x " * 2_000_000 + b"</body></html>", "text/html"),
+        ("http://ok2.com/", _html(1), "text/html"),
+    ]
+    _write_warc(tmp_path / "b.warc.gz", pages)
+    docs, stats = _read(tmp_path, "b.warc.gz")
+    assert [d.metadata["url"] for d in docs] == ["http://ok.com/", "http://ok2.com/"]
+    assert stats["skipped_non_html"] == 2
+    assert stats["skipped_binary"] == 1
+    assert stats["skipped_empty"] == 1
+    assert stats["skipped_too_large"] == 1
+
+
+@pytest.mark.parametrize("declared", [True, False])
+def test_cp1252_pages_are_decoded(tmp_path, declared):
+    text = "The café’s crème brûlée costs €5 — “délicieux”."
+    html = f"<html><head></head><body><p>{text}</p></body></html>".encode("cp1252")
+    _write_warc(tmp_path / "e.warc.gz", [("http://cafe.com/", html, "text/html; charset=windows-1252" if declared
+                                          else "text/html")])
+    docs, stats = _read(tmp_path, "e.warc.gz")
+    assert text in docs[0].text
+    assert stats["decoded_non_utf8"] == 1
+
+
+def test_decode_html_prefers_declared_meta_charset_and_treats_latin1_as_cp1252():
+    html = '<meta charset="iso-8859-1"><p>smart “quotes”</p>'.encode("cp1252")
+    text, charset = decode_html(html, "text/html")
+    assert "“quotes”" in text and charset == "cp1252"
+    assert decode_html("naïve".encode(), None) == ("naïve", "utf-8")
+
+
+def test_skipped_records_go_to_the_exclusion_writer(tmp_path):
+    from datatrove.pipeline.writers import JsonlWriter
+
+    _write_warc(tmp_path / "x.warc.gz", [("http://img.com/", b"\x89PNG....", "image/png"), ("http://ok/", _html(0),
+                                                                                         "text/html")])
+    out = tmp_path / "removed"
+    reader = RobustWarcReader(str(tmp_path), glob_pattern="x.warc.gz", exclusion_writer=JsonlWriter(str(out)))
+    assert len(list(reader.run())) == 1
+    import gzip
+    import json
+
+    rows = [json.loads(line) for f in out.glob("*.jsonl.gz") for line in gzip.open(f, "rt")]
+    assert [r["metadata"]["skip_reason"] for r in rows] == ["non_html"]
+
+
+def test_iter_warc_records_on_empty_file(tmp_path):
+    (tmp_path / "z.warc.gz").write_bytes(b"")
+    with open(tmp_path / "z.warc.gz", "rb") as f:
+        assert list(iter_warc_records(f, 1000)) == []
+
+
+@pytest.mark.skipif(not REAL_WARC.is_file(), reason="real Common Crawl sample not present")
+def test_real_common_crawl_warc():
+    """warcinfo/request/revisit records are not pages; the one HTML response is read."""
+    docs, stats = _read(REAL_WARC.parent, REAL_WARC.name)
+    assert [d.metadata["url"] for d in docs] == ["http://example.com/"]
+    assert "Example Domain" in docs[0].text
+    assert stats.get("skipped", 0) == 0
+    assert os.path.basename(docs[0].metadata["file_path"]) == REAL_WARC.name
