@@ -9,8 +9,7 @@ Figures, not pass/fail (the aim is whole ≥ 0.7× extraction). Usage:
 
     python bench/data_pipeline.py [--crawl DIR] [--pages 4000] [--workers 2]
 
-Without --crawl it writes the tiny world's crawl (align.world), or a synthetic one if the world
-package is missing, into a temporary directory.
+Without --crawl it writes the tiny world's crawl (align.world) into a temporary directory.
 """
 
 from __future__ import annotations
@@ -28,17 +27,11 @@ logger = logging.getLogger("bench.data_pipeline")
 
 
 def make_crawl(out: Path, pages: int, seed: int) -> str:
-    try:
-        from align.world import World
-        from align.world.crawl import write_crawl
+    from align.world import World
+    from align.world.crawl import write_crawl
 
-        write_crawl(World.generate(seed=seed), out, n_pages=pages, seed=seed)
-        return "tiny world"
-    except ImportError:
-        from align.data.web.synth import write_synthetic_crawl
-
-        write_synthetic_crawl(out, n_pages=pages, seed=seed, n_files=4, bad_records=False)
-        return "synthetic"
+    write_crawl(World.generate(seed=seed), out, n_pages=pages, seed=seed)
+    return "tiny world"
 
 
 def extraction_only(files: list[str], work: Path, workers: int) -> tuple[int, float]:

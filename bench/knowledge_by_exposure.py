@@ -15,6 +15,10 @@ import sys
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 
+from align.errors import exit_on_user_error  # noqa: E402
+
+
+@exit_on_user_error
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model", required=True)

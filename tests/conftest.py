@@ -62,6 +62,28 @@ def tokenizer(tokenizer_dir):
     return AutoTokenizer.from_pretrained(tokenizer_dir)
 
 
+def make_tiny_model_dir(tokenizer_dir: str, out_dir, depth: int = 2, width: int = 64, seed: int = 0) -> str:
+    """A random-init tiny Llama saved as a model dir, with the test tokenizer and its chat template."""
+    import torch
+    from transformers import AutoTokenizer, LlamaForCausalLM
+
+    from align.modeling import ModelShapeArguments, llama_config, set_generation_defaults
+
+    torch.manual_seed(seed)
+    tokenizer = AutoTokenizer.from_pretrained(tokenizer_dir)
+    shape = ModelShapeArguments(depth=depth, width=width, heads=2, context_length=512)
+    model = LlamaForCausalLM(llama_config(shape, tokenizer))
+    set_generation_defaults(model, tokenizer)
+    model.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    return str(out_dir)
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory, tokenizer_dir) -> str:
+    return make_tiny_model_dir(tokenizer_dir, tmp_path_factory.mktemp("tiny-base"))
+
+
 def run_cli(main, argv, capsys) -> tuple[int, str, str]:
     """Call a ``main(argv)`` entry point; return (exit code, stdout, stderr)."""
     try:

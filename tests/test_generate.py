@@ -10,17 +10,8 @@ from align.errors import UserError
 
 
 @pytest.fixture(scope="module")
-def model_dir(tmp_path_factory, tokenizer):
-    from transformers import LlamaForCausalLM
-
-    from align.modeling import ModelShapeArguments, llama_config, set_generation_defaults
-
-    out = tmp_path_factory.mktemp("model")
-    model = LlamaForCausalLM(llama_config(ModelShapeArguments(depth=1, width=32, heads=2, context_length=64), tokenizer))
-    set_generation_defaults(model, tokenizer)
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return str(out)
+def model_dir(tiny_model_dir):
+    return tiny_model_dir
 
 
 def test_stream_greedy_is_deterministic_and_bounded(model_dir):
@@ -38,7 +29,6 @@ def test_stream_greedy_is_deterministic_and_bounded(model_dir):
 
 
 def test_generation_stops_at_end_of_turn(model_dir):
-    import torch
 
     from align.engine import SamplingConfig, load_model, stream_generate
 

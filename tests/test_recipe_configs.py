@@ -9,7 +9,7 @@ import pytest
 from align.config import parse_recipe_args
 
 ROOT = Path(__file__).resolve().parents[1]
-PARSERS = {"pretrain": "align.pretraining"}
+PARSERS = {"pretrain": "align.pretraining", "sft": "align.sft"}
 
 
 @pytest.mark.parametrize("config", sorted(ROOT.glob("recipes/*/*.yaml")), ids=lambda p: f"{p.parent.name}/{p.name}")

@@ -78,12 +78,15 @@ def encode_document_prompt(tokenizer, prompt: str) -> list[int]:
 
 
 def stream_generate(model, tokenizer, input_ids: list[int], sampling: SamplingConfig,
-                    stop_ids: list[int] | None = None) -> Iterator[str]:
-    """Yield decoded text as the model samples it; stops at ``stop_ids`` (default: the model's EOS ids)."""
+                    stop_ids: list[int] | None = None, skip_special_tokens: bool = True) -> Iterator[str]:
+    """Yield decoded text as the model samples it; stops at ``stop_ids`` (default: the model's EOS ids).
+
+    ``skip_special_tokens=False`` keeps tokens such as ``<|tool_call|>`` in the text (the chat engine parses them).
+    """
     import torch
     from transformers import TextIteratorStreamer
 
-    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=True)
+    streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=skip_special_tokens)
     context = getattr(model.config, "max_position_embeddings", None)
     if context is not None and len(input_ids) >= context:
         raise UserError(f"the prompt is {len(input_ids)} tokens; the model's context is {context}")

@@ -7,7 +7,6 @@ Held-out evaluation reports loss and bits-per-byte and samples a few continuatio
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 
 from transformers import TrainingArguments
@@ -100,15 +99,6 @@ def load_or_init_model(model_args: ModelConfig, shape: ModelShapeArguments, toke
     return model
 
 
-def split_documents(dataset, eval_fraction: float, max_eval: int, seed: int):
-    """Hold out a seeded random fraction of documents for evaluation."""
-    n_eval = min(max_eval, int(round(len(dataset) * eval_fraction)))
-    if n_eval == 0 or len(dataset) < 2:
-        return dataset, None
-    parts = dataset.train_test_split(test_size=n_eval, seed=seed, shuffle=True)
-    return parts["train"], parts["test"]
-
-
 def build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks=None, script_args=None, callbacks=()):
     """The pretraining ``Trainer``: bits-per-byte on the eval blocks, sampled continuations after each eval."""
     from transformers import Trainer
@@ -141,11 +131,11 @@ def run_pretraining(
 ) -> dict:
     """Train, evaluate and save; returns the final metrics."""
     from transformers import set_seed
-    from transformers.trainer_utils import get_last_checkpoint
 
     from align.data.packing import pack_documents
     from align.data.text import load_text_dataset
     from align.modeling import count_parameters, model_context_length, set_generation_defaults
+    from align.training import resolve_checkpoint, split_holdout
 
     if not script_args.dataset_name:
         raise UserError("set dataset_name: a Hub id, a dataset dir, or jsonl/parquet/txt files")
@@ -165,7 +155,7 @@ def run_pretraining(
             script_args.dataset_name, script_args.dataset_text_field, script_args.dataset_train_split,
             script_args.dataset_config,
         )
-        train_docs, eval_docs = split_documents(
+        train_docs, eval_docs = split_holdout(
             documents, script_args.eval_fraction, script_args.max_eval_documents, training_args.seed
         )
         pack = dict(tokenizer=tokenizer, block_size=script_args.block_size, text_field=script_args.dataset_text_field)
@@ -176,14 +166,7 @@ def run_pretraining(
         training_args.eval_strategy = "no"
 
     trainer = build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks, script_args)
-    checkpoint = training_args.resume_from_checkpoint
-    if checkpoint in ("last", "true", "True"):
-        checkpoint = get_last_checkpoint(training_args.output_dir)
-        if checkpoint is None:
-            logger.info("no checkpoint in %s: starting fresh", training_args.output_dir)
-    elif checkpoint is not None and not os.path.isdir(checkpoint):
-        raise UserError(f"resume_from_checkpoint {checkpoint}: no such directory")
-    train_result = trainer.train(resume_from_checkpoint=checkpoint)
+    train_result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(train_result.metrics)
     if eval_blocks is not None:
         metrics.update(trainer.evaluate())

@@ -246,9 +246,10 @@ def load_tokenizer(source: str, trust_remote_code: bool = False):
 
     from align.errors import UserError
 
-    if source.startswith((".", "/", "~")) and not os.path.isdir(os.path.expanduser(source)):
+    path = os.path.expanduser(source)
+    if not os.path.isdir(path) and (source.startswith((".", "/", "~")) or os.path.exists(path)):
         raise UserError(f"{source}: no such tokenizer or model directory")
     try:
-        return AutoTokenizer.from_pretrained(os.path.expanduser(source), trust_remote_code=trust_remote_code)
+        return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as err:
         raise UserError(f"{source}: could not load a tokenizer ({str(err).splitlines()[0]})") from err

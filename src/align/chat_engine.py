@@ -1,0 +1,104 @@
+"""Multi-turn chat with tool use: generate until end of turn or ``<|/tool_call|>``; run the call; feed the
+output back as a ``tool`` message; continue — streamed as events a terminal (or a test) can show."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from align.engine import SamplingConfig, stream_generate
+from align.tokenizer import TOOL_CALL, TOOL_CALL_END
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class ChatEvent:
+    """One piece of an assistant reply: ``text`` (visible, streamed), ``tool_call`` (the raw call JSON),
+    ``tool_output`` (what the tool returned) or ``end`` (``text`` holds why: ``eos`` or ``length``)."""
+
+    kind: str
+    text: str
+
+
+@dataclass
+class ChatSession:
+    """A conversation with a chat model; ``send`` adds a user message and yields the reply's events."""
+
+    model: object
+    tokenizer: object
+    sampling: SamplingConfig = field(default_factory=lambda: SamplingConfig(temperature=0.0))
+    system: str | None = None
+    tools: dict[str, Callable[..., str]] | None = None
+    """Tool name -> function (default: align.tools.TOOLS)."""
+    max_tool_calls: int = 8
+    """Tool calls allowed in one reply (a model stuck in a loop of calls is cut off)."""
+    messages: list[dict] = field(default_factory=list)
+
+    def __post_init__(self):
+        if not self.tokenizer.chat_template:
+            from align.errors import UserError
+
+            raise UserError("this tokenizer has no chat template: chat needs an SFT model (see recipes/sft.py)")
+        if self.system and not self.messages:
+            self.messages.append({"role": "system", "content": self.system})
+
+    def send(self, text: str) -> Iterator[ChatEvent]:
+        self.messages.append({"role": "user", "content": text})
+        yield from self.respond()
+
+    def stop_ids(self) -> list[int]:
+        from align.chat_template import end_of_turn_ids
+
+        vocab = self.tokenizer.get_vocab()
+        return end_of_turn_ids(self.tokenizer) + ([vocab[TOOL_CALL_END]] if TOOL_CALL_END in vocab else [])
+
+    def respond(self) -> Iterator[ChatEvent]:
+        """Generate the assistant's reply to the conversation so far, running tool calls on the way."""
+        from align.tools import format_tool_call, parse_tool_call, run_tool_call
+
+        special = sorted(set(self.tokenizer.all_special_tokens), key=len, reverse=True)
+        for _ in range(self.max_tool_calls + 1):
+            ids = self.tokenizer.apply_chat_template(self.messages, add_generation_prompt=True, tokenize=True,
+                                                     return_dict=False)
+            raw, shown = "", 0
+            for piece in stream_generate(self.model, self.tokenizer, list(ids), self.sampling, self.stop_ids(),
+                                         skip_special_tokens=False):
+                raw += piece
+                visible = _visible(raw, special)
+                if len(visible) > shown:
+                    yield ChatEvent("text", visible[shown:])
+                    shown = len(visible)
+            content = _visible(raw, special)
+            if TOOL_CALL in raw and raw.rstrip().endswith(TOOL_CALL_END):
+                call = raw.rsplit(TOOL_CALL, 1)[1].rsplit(TOOL_CALL_END, 1)[0]
+                yield ChatEvent("tool_call", call)
+                output = run_tool_call(call, self.tools)
+                yield ChatEvent("tool_output", output)
+                try:
+                    name, arguments = parse_tool_call(call)
+                except (ValueError, RecursionError):
+                    name, arguments = "unparsed", {"text": call[:200]}
+                self.messages.append({"role": "assistant", "content": content,
+                                      "tool_calls": [format_tool_call(name, arguments)]})
+                self.messages.append({"role": "tool", "content": output})
+                continue
+            self.messages.append({"role": "assistant", "content": content.strip()})
+            ended = any(raw.rstrip().endswith(self.tokenizer.convert_ids_to_tokens(i)) for i in self.stop_ids())
+            yield ChatEvent("end", "eos" if ended else "length")
+            return
+        logger.warning("reply cut off after %d tool calls", self.max_tool_calls)
+        yield ChatEvent("end", "tool_limit")
+
+    def reply(self, text: str) -> str:
+        """``send`` and return the visible reply text (for scripts and evaluation)."""
+        return "".join(e.text for e in self.send(text) if e.kind == "text").strip()
+
+
+def _visible(raw: str, special: list[str]) -> str:
+    """The text a user sees: up to the tool call, special tokens removed."""
+    text = raw.split(TOOL_CALL, 1)[0]
+    for token in special:
+        text = text.replace(token, "")
+    return text

@@ -1,0 +1,90 @@
+"""Chat templates for models that arrive without a usable one: ChatML with ``{% generation %}`` markers.
+
+Many base models ship no chat template (or one that cannot mark the assistant's tokens). Training them on
+chat data needs (1) a template whose assistant turns sit inside ``{% generation %}`` so assistant-only loss can
+mask the rest, and (2) an end-of-turn token that *is* the EOS generation stops on — otherwise the fine-tuned
+model learns to write ``<|im_end|>`` but ``generate`` never stops at it and rambles on.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from align.tokenizer import TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END
+
+logger = logging.getLogger(__name__)
+
+IM_START, IM_END = "<|im_start|>", "<|im_end|>"
+CHATML_SPECIAL_TOKENS = [IM_START, IM_END, TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END]
+
+# Same message conventions as align's own template (tool calls as in transformers: an assistant message with
+# ``tool_calls``, then a ``tool`` message; the assistant continues after the output without a new header).
+CHATML_TEMPLATE = (
+    "{%- for message in messages -%}"
+    "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] -%}"
+    "{{ raise_exception('unknown role: ' ~ message['role']) }}"
+    "{%- endif -%}"
+    "{%- if message['role'] == 'assistant' -%}"
+    "{%- if loop.first or loop.previtem['role'] != 'tool' -%}" + IM_START + "assistant\n{%- endif -%}"
+    "{%- generation -%}"
+    "{{ message['content'] or '' }}"
+    "{%- for call in message['tool_calls'] or [] -%}"
+    + TOOL_CALL + "{{ (call['function'] if call['function'] is defined else call) | tojson }}" + TOOL_CALL_END
+    + "{%- endfor -%}"
+    "{%- if not message['tool_calls'] -%}" + IM_END + "{%- endif -%}"
+    "{%- endgeneration -%}"
+    "{%- if not message['tool_calls'] -%}\n{%- endif -%}"
+    "{%- elif message['role'] == 'tool' -%}"
+    + TOOL_OUTPUT + "{{ message['content'] }}" + TOOL_OUTPUT_END
+    + "{%- else -%}"
+    + IM_START + "{{ message['role'] }}\n{{ message['content'] }}" + IM_END + "\n"
+    "{%- endif -%}"
+    "{%- endfor -%}"
+    "{%- if add_generation_prompt and (not messages or messages[-1]['role'] != 'tool') -%}"
+    + IM_START + "assistant\n"
+    "{%- endif -%}"
+)
+
+
+def has_generation_markers(template: str | None) -> bool:
+    return bool(template) and "generation" in template and "endgeneration" in template
+
+
+def template_is_trainable(tokenizer) -> bool:
+    """True when assistant-only loss works with the tokenizer's template (markers, or TRL can patch it)."""
+    if has_generation_markers(tokenizer.chat_template):
+        return True
+    if not tokenizer.chat_template:
+        return False
+    from trl.chat_template_utils import get_training_chat_template
+
+    try:
+        get_training_chat_template(tokenizer)
+    except ValueError:
+        return False
+    return True
+
+
+def apply_chatml(tokenizer) -> list[str]:
+    """Give ``tokenizer`` the ChatML template, add its special tokens where missing and make ``<|im_end|>`` the
+    EOS. Returns the tokens that were added (the model's embeddings must then be resized)."""
+    vocab = tokenizer.get_vocab()
+    missing = [t for t in CHATML_SPECIAL_TOKENS if t not in vocab]
+    # Special, so they are never split and never produced from plain text by accident.
+    if missing:
+        tokenizer.add_special_tokens({"additional_special_tokens": missing}, replace_extra_special_tokens=False)
+    tokenizer.chat_template = CHATML_TEMPLATE
+    tokenizer.eos_token = IM_END
+    if tokenizer.pad_token is None or tokenizer.pad_token == IM_END:
+        # Padding with the EOS would hide the trained stop token in padded batches of other frameworks.
+        candidate = tokenizer.unk_token or tokenizer.bos_token
+        if candidate and candidate != IM_END:
+            tokenizer.pad_token = candidate
+    logger.info("chat template: ChatML (EOS %s; added tokens: %s)", IM_END, missing or "none")
+    return missing
+
+
+def end_of_turn_ids(tokenizer) -> list[int]:
+    """Token ids that end an assistant turn (the EOS, plus ChatML's end where present)."""
+    ids = [tokenizer.eos_token_id, tokenizer.convert_tokens_to_ids(IM_END) if IM_END in tokenizer.get_vocab() else None]
+    return [i for i in dict.fromkeys(ids) if i is not None]

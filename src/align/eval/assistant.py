@@ -1,0 +1,68 @@
+"""Score an SFT model's behaviours against the world's ground truth (hooks for the report card).
+
+- identity: held-out paraphrases of "who are you" questions, graded by :func:`score_identity`;
+- knowledge and hallucination: held-out questions about known facts (accuracy) and about unknown entities
+  (hallucination = not abstaining), graded by ``World.answer_matches`` / ``World.is_abstention``;
+- math: test-split word problems, graded on the stated final answer; run once per format to compare
+  (thinking first vs answer first needs two models, or one trained on both with a format instruction);
+- tools: the same with the calculator running, on problems with 3-digit-and-larger numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+logger = logging.getLogger(__name__)
+
+
+def _ask(model, tokenizer, question: str, max_new_tokens: int, system: str | None, tools: bool) -> str:
+    from align.chat_engine import ChatSession
+    from align.engine import SamplingConfig
+
+    session = ChatSession(model, tokenizer, SamplingConfig(max_new_tokens=max_new_tokens, temperature=0.0),
+                          system=system, tools=None if tools else {})
+    return session.reply(question)
+
+
+def score_identity_questions(model, tokenizer, system: str | None = None, max_new_tokens: int = 48,
+                             limit: int | None = None) -> dict:
+    from align.data.conversations import identity_eval_questions, score_identity
+
+    items = identity_eval_questions("heldout")[:limit]
+    right = [score_identity(i["topic"], _ask(model, tokenizer, i["question"], max_new_tokens, system, False))
+             for i in items]
+    return {"identity_accuracy": sum(right) / max(len(right), 1), "identity_n": len(right)}
+
+
+def score_facts(model, tokenizer, world, n: int = 200, seed: int = 0, max_new_tokens: int = 32) -> dict:
+    """Accuracy on known facts and hallucination rate on unknown entities (held-out question phrasings)."""
+    rng = random.Random(seed)
+    pairs = world.qa_pairs("heldout")
+    known = [p for p in pairs if p["answerable"]]
+    unknown = [p for p in pairs if not p["answerable"]]
+    known, unknown = rng.sample(known, min(n, len(known))), rng.sample(unknown, min(n, len(unknown)))
+    correct = sum(world.answer_matches(p["fact_id"], _ask(model, tokenizer, p["question"], max_new_tokens, None, False))
+                  for p in known)
+    hallucinated = sum(not world.is_abstention(_ask(model, tokenizer, p["question"], max_new_tokens, None, False))
+                       for p in unknown)
+    return {"known_accuracy": correct / max(len(known), 1), "unknown_hallucination_rate":
+            hallucinated / max(len(unknown), 1), "known_n": len(known), "unknown_n": len(unknown)}
+
+
+def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 3, 4), tools: bool = False,
+                        seed: int = 0, max_new_tokens: int = 160, min_digits: int = 0) -> dict:
+    """Final-answer accuracy on test-split problems (``min_digits=3``: only problems with 3+-digit numbers)."""
+    import re
+
+    from align.data.conversations import score_math
+
+    problems = []
+    for level in difficulties:
+        problems += world.math_problems(n, difficulty=level, seed=seed, split="test")
+    if min_digits:
+        problems = [p for p in problems if re.search(r"\d{%d,}" % min_digits, p["question"])]
+    problems = random.Random(seed).sample(problems, min(n, len(problems)))
+    right = [score_math(p["answer"], _ask(model, tokenizer, p["question"], max_new_tokens, None, tools))
+             for p in problems]
+    return {"math_accuracy": sum(right) / max(len(right), 1), "math_n": len(right), "tools": tools}

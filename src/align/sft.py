@@ -1,0 +1,254 @@
+"""Supervised fine-tuning: a base model becomes an assistant, with ``trl.SFTTrainer``.
+
+Data is a mixture of named conversation builders (``mixture`` in the YAML) or any dataset in TRL's
+conversational (``messages``) or prompt–completion format (``dataset_name``). Assistant-only loss for
+conversations, completion-only loss for prompt–completion; optional packing; LoRA / QLoRA from TRL's
+``ModelConfig`` (``use_peft``, ``load_in_4bit``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from trl import ModelConfig, ScriptArguments, SFTConfig
+
+from align.errors import UserError
+from align.hardware import resolve_precision
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class SFTScriptArguments(ScriptArguments):
+    """What to fine-tune on: a ``mixture`` of builders, or ``dataset_name`` (Hub id, dataset dir, jsonl/parquet)."""
+
+    mixture: list[dict[str, Any]] | str | None = field(
+        default=None,
+        metadata={"help": "List of {builder: NAME, n: N, weight: W, ...options}, or a YAML file holding one."},
+    )
+    world: str = field(default="0", metadata={"help": "Tiny world for the builders: a seed, world.json or crawl dir."})
+    tokenizer_name_or_path: str | None = field(
+        default=None, metadata={"help": "Tokenizer dir or id (default: the one of model_name_or_path)."}
+    )
+    chat_template: str = field(
+        default="auto",
+        metadata={"help": "auto: keep the tokenizer's template if assistant-only loss works with it, else ChatML; "
+                          "keep; chatml.", "choices": ["auto", "keep", "chatml"]},
+    )
+    eval_fraction: float = field(default=0.0, metadata={"help": "Fraction of rows held out for eval_loss."})
+    max_eval_rows: int = field(default=500, metadata={"help": "Cap on held-out rows."})
+    merge_lora: bool = field(
+        default=False, metadata={"help": "With use_peft: also save the merged model to <output_dir>/merged."}
+    )
+
+
+@dataclass
+class AlignSFTConfig(SFTConfig):
+    """``SFTConfig`` with assistant-only loss on; ``bf16`` unset means "where the hardware has it"."""
+
+    bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast (default: when supported)."})
+    assistant_only_loss: bool = field(
+        default=True, metadata={"help": "Loss on the assistant's tokens only (conversational data)."}
+    )
+    activation_checkpointing: bool | None = field(
+        default=False, metadata={"help": "Recompute activations in backward (saves memory, costs ~30% time)."}
+    )
+    gradient_checkpointing: bool | None = field(
+        default=None, metadata={"help": "Deprecated alias of activation_checkpointing (transformers 5)."}
+    )
+    max_length: int | None = field(default=512, metadata={"help": "Tokens per sequence (and per packed block)."})
+    lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
+    warmup_steps: float = field(default=0.03, metadata={"help": "Warmup steps, or a fraction of all steps."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
+
+    def __post_init__(self):
+        resolve_precision(self)
+        super().__post_init__()
+
+
+def make_parser():
+    from trl import TrlParser
+
+    return TrlParser((SFTScriptArguments, AlignSFTConfig, ModelConfig))
+
+
+# tokenizer and model ------------------------------------------------------------------------------------------
+
+def prepare_tokenizer(script_args: SFTScriptArguments, model_args: ModelConfig, trust_remote_code: bool = False):
+    """The tokenizer with a chat template that assistant-only loss works with; returns (tokenizer, added tokens)."""
+    from align.chat_template import apply_chatml, template_is_trainable
+    from align.tokenizer import load_tokenizer
+
+    source = script_args.tokenizer_name_or_path or model_args.model_name_or_path
+    if source is None:
+        raise UserError("set model_name_or_path (a base model dir or Hub id)")
+    tokenizer = load_tokenizer(source, trust_remote_code)
+    added: list[str] = []
+    mode = script_args.chat_template
+    if mode == "chatml" or (mode == "auto" and not template_is_trainable(tokenizer)):
+        if mode == "auto":
+            logger.warning("%s: no chat template with {%% generation %%} markers: using ChatML", source)
+        added = apply_chatml(tokenizer)
+    elif not tokenizer.chat_template:
+        raise UserError(f"{source}: the tokenizer has no chat template (set chat_template: chatml)")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer, added
+
+
+def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = False):
+    """The base model (4-bit with ``load_in_4bit``), embeddings resized to the tokenizer, EOS = end of turn."""
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl import get_quantization_config
+
+    from align.modeling import set_generation_defaults
+
+    quantization = get_quantization_config(model_args)
+    kwargs: dict[str, Any] = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
+                                  attn_implementation=model_args.attn_implementation)
+    if quantization is not None:
+        if model_args.dtype in (None, "auto"):
+            quantization.bnb_4bit_compute_dtype = torch.bfloat16  # QLoRA computes in bf16
+        kwargs.update(quantization_config=quantization, device_map=_kbit_device_map())
+        kwargs["dtype"] = model_args.dtype if model_args.dtype not in (None, "auto") else torch.bfloat16
+    else:
+        kwargs["dtype"] = model_args.dtype or "float32"
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    except OSError as err:
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {str(err).splitlines()[0]}") from err
+    if model.get_input_embeddings().weight.shape[0] < len(tokenizer):
+        model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
+    model.config.eos_token_id = tokenizer.eos_token_id
+    set_generation_defaults(model, tokenizer)
+    return model
+
+
+def _kbit_device_map() -> dict:
+    import torch
+
+    if torch.cuda.is_available():
+        from accelerate import PartialState
+
+        return {"": PartialState().local_process_index}
+    return {"": "cpu"}
+
+
+def peft_config_for(model_args: ModelConfig, tokenizer, added_tokens: list[str]):
+    """TRL's LoRA config from ``ModelConfig``; tokens added for the chat template get trainable embeddings."""
+    from trl import get_peft_config
+
+    peft_config = get_peft_config(model_args)
+    if peft_config is not None and added_tokens:
+        # The new tokens start untrained: without this LoRA could never learn to emit <|im_end|>.
+        ids = tokenizer.convert_tokens_to_ids(added_tokens)
+        peft_config.trainable_token_indices = {"embed_tokens": ids}
+    return peft_config
+
+
+# data ---------------------------------------------------------------------------------------------------------
+
+def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0):
+    """The training rows, validated: a builder mixture, or a conversational / prompt–completion dataset."""
+    from align.data.conversations import build_mixture, validate_dataset
+
+    if script_args.mixture and script_args.dataset_name:
+        raise UserError("set either mixture or dataset_name, not both")
+    if script_args.mixture:
+        return build_mixture(script_args.mixture, world=script_args.world, seed=seed).select_columns(["messages"])
+    if not script_args.dataset_name:
+        raise UserError("set mixture (dataset builders) or dataset_name (a conversational or prompt-completion dataset)")
+    dataset = _load_dataset(script_args)
+    validate_dataset(dataset, script_args.dataset_name)
+    keep = ["messages"] if "messages" in dataset.column_names else ["prompt", "completion"]
+    return dataset.select_columns(keep)
+
+
+def _load_dataset(script_args: SFTScriptArguments):
+    from pathlib import Path
+
+    from datasets import Dataset
+
+    from align.data.conversations.loaders import load_rows
+
+    spec = script_args.dataset_name
+    if Path(spec).expanduser().suffix in (".jsonl", ".json"):
+        # Read with json so a malformed row is reported by number instead of failing inside Arrow.
+        rows = load_rows(spec)
+        from align.data.conversations.validate import validate_rows
+
+        validate_rows(rows, spec)
+        return Dataset.from_list(rows)
+    return Dataset.from_list(load_rows(spec, script_args.dataset_train_split))
+
+
+# training -----------------------------------------------------------------------------------------------------
+
+def build_trainer(model, tokenizer, training_args, train_dataset, eval_dataset=None, peft_config=None, callbacks=()):
+    from trl import SFTTrainer
+
+    if training_args.assistant_only_loss and "messages" not in train_dataset.column_names:
+        training_args.assistant_only_loss = False  # prompt–completion: completion-only loss instead
+        logger.info("prompt-completion data: loss on the completions")
+    try:
+        return SFTTrainer(model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
+                          processing_class=tokenizer, peft_config=peft_config, callbacks=list(callbacks))
+    except ValueError as err:  # TRL's data/template checks: keep them to one line
+        raise UserError(str(err).splitlines()[0]) from err
+
+
+def merge_adapter(adapter_dir: str, out_dir: str) -> str:
+    """Merge a saved LoRA adapter into its base model and save a plain model dir (with the tokenizer)."""
+    from peft import AutoPeftModelForCausalLM
+    from transformers import AutoTokenizer
+
+    model = AutoPeftModelForCausalLM.from_pretrained(adapter_dir, dtype="float32")
+    merged = model.merge_and_unload()
+    merged.save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
+    merged.generation_config.save_pretrained(out_dir)
+    return out_dir
+
+
+def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, model_args: ModelConfig) -> dict:
+    """Build the data, fine-tune, save (adapter or full model); returns the final metrics."""
+    from transformers import set_seed
+
+    from align.modeling import count_parameters
+    from align.training import resolve_checkpoint, split_holdout
+
+    set_seed(training_args.seed)
+    if model_args.load_in_4bit and not model_args.use_peft:
+        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
+    trust = training_args.trust_remote_code
+    tokenizer, added = prepare_tokenizer(script_args, model_args, trust)
+    with training_args.main_process_first(desc="building the SFT dataset"):
+        dataset = load_sft_dataset(script_args, training_args.seed)
+        train_rows, eval_rows = split_holdout(dataset, script_args.eval_fraction, script_args.max_eval_rows,
+                                           training_args.seed)
+    if eval_rows is None and training_args.eval_strategy != "no":
+        logger.warning("no rows held out: evaluation is off")
+        training_args.eval_strategy = "no"
+    model = load_model(model_args, tokenizer, trust)
+    logger.info("model: %.2fM parameters; %d training rows", count_parameters(model) / 1e6, len(train_rows))
+    peft_config = peft_config_for(model_args, tokenizer, added)
+    trainer = build_trainer(model, tokenizer, training_args, train_rows, eval_rows, peft_config)
+    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
+    metrics = dict(result.metrics)
+    if eval_rows is not None:
+        metrics.update(trainer.evaluate())
+    trainer.save_model(training_args.output_dir)
+    if trainer.is_world_process_zero():
+        tokenizer.save_pretrained(training_args.output_dir)
+        trainer.model.generation_config.save_pretrained(training_args.output_dir)
+        trainer.save_metrics("all", metrics)
+        trainer.save_state()
+        if peft_config is not None and script_args.merge_lora:
+            merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
+            logger.info("merged model saved to %s", merged)
+        logger.info("saved the SFT model to %s", training_args.output_dir)
+    return metrics

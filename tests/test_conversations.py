@@ -1,0 +1,263 @@
+"""Conversation builders, loaders, mixtures and validation; for every builder the loss mask is exactly the
+assistant's tokens."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from align.data.conversations import build_mixture, builder_names, get_builder, parse_mixture, validate_rows
+from align.errors import UserError
+from align.tokenizer import END, TOOL_CALL, TOOL_CALL_END
+
+GSM8K = Path(os.environ.get("ALIGN_SHARED_DATA", "/work/shared/data")) / "gsm8k" / "train.jsonl"
+GSM8K_SAMPLE = {
+    "question": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
+                "How many clips did Natalia sell altogether in April and May?",
+    "answer": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nNatalia sold 48+24 = <<48+24=72>>72 clips "
+              "altogether in April and May.\n#### 72",
+}
+
+
+@pytest.fixture(scope="module")
+def world():
+    from align.world import World
+
+    return World.generate(seed=0)
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("formats")
+    (d / "gsm8k.jsonl").write_text(json.dumps(GSM8K_SAMPLE) + "\n")
+    (d / "sharegpt.jsonl").write_text(json.dumps({"conversations": [
+        {"from": "system", "value": "Be brief."}, {"from": "human", "value": "Hi"}, {"from": "gpt", "value": "Hello!"},
+        {"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}]}) + "\n")
+    (d / "pc.jsonl").write_text(json.dumps({"prompt": "The sky is", "completion": " blue."}) + "\n" + json.dumps(
+        {"prompt": [{"role": "user", "content": "Hi"}], "completion": [{"role": "assistant", "content": "Hey"}]}) + "\n")
+    (d / "conv.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": "Hi"},
+                                                           {"role": "assistant", "content": "Hello."}],
+                                              "extra": 1}) + "\n")
+    return d
+
+
+def _options(name, files):
+    return {"gsm8k": {"path": str(files / "gsm8k.jsonl")}, "sharegpt": {"path": str(files / "sharegpt.jsonl")},
+            "prompt_completion": {"path": str(files / "pc.jsonl")},
+            "conversational": {"path": str(files / "conv.jsonl")}}.get(name, {})
+
+
+def assert_mask_is_assistant_only(tokenizer, messages, end_token=END):
+    """Masked tokens form one span per assistant message, equal to content + tool calls + end of turn."""
+    out = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=True, return_assistant_tokens_mask=True)
+    ids, mask = out["input_ids"], out["assistant_masks"]
+    spans, current = [], []
+    for token, m in zip(ids, mask):
+        if m:
+            current.append(token)
+        elif current:
+            spans.append(current)
+            current = []
+    if current:
+        spans.append(current)
+    assistants = [m for m in messages if m["role"] == "assistant"]
+    assert len(spans) == len(assistants), (len(spans), len(assistants))
+    for span, message in zip(spans, assistants):
+        text = tokenizer.decode(span, skip_special_tokens=False)
+        content = message.get("content") or ""
+        assert text.startswith(content), (text, content)
+        rest = text[len(content):]
+        for call in message.get("tool_calls") or []:
+            assert rest.startswith(TOOL_CALL)
+            body, _, rest = rest[len(TOOL_CALL):].partition(TOOL_CALL_END)
+            assert json.loads(body) == call["function"]
+        assert rest == ("" if message.get("tool_calls") else end_token), rest
+    # Nothing but assistant spans is masked: the unmasked tokens hold every user/system/tool content.
+    unmasked = tokenizer.decode([t for t, m in zip(ids, mask) if not m], skip_special_tokens=False)
+    for m in messages:
+        if m["role"] != "assistant":
+            assert m["content"] in unmasked
+
+
+def test_registry_has_every_builder():
+    assert {"world_chat", "identity", "idk", "math_cot", "math_answer_first", "tool_calc", "gsm8k", "conversational",
+            "prompt_completion", "sharegpt"} <= set(builder_names())
+
+
+@pytest.mark.parametrize("name", ["world_chat", "identity", "idk", "math_cot", "math_answer_first", "tool_calc",
+                                  "gsm8k", "conversational", "prompt_completion", "sharegpt"])
+def test_builder_rows_are_valid_and_masks_cover_exactly_the_assistant(name, world, files, tokenizer):
+    dataset = get_builder(name)(world, n=6, seed=1, **_options(name, files))
+    assert len(dataset) >= 1 and "messages" in dataset.column_names
+    rows = list(dataset)
+    validate_rows(rows, name)
+    for row in rows:
+        messages = [{k: v for k, v in m.items() if v is not None} for m in row["messages"]]
+        assert_mask_is_assistant_only(tokenizer, messages)
+
+
+def test_masks_with_chatml_on_a_tokenizer_without_template(tokenizer_dir, world):
+    from transformers import AutoTokenizer
+
+    from align.chat_template import IM_END, apply_chatml
+
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    tok.chat_template = None
+    added = apply_chatml(tok)
+    assert IM_END in added and tok.eos_token == IM_END
+    for name in ("world_chat", "tool_calc"):
+        row = get_builder(name)(world, n=1, seed=0)[0]
+        messages = [{k: v for k, v in m.items() if v is not None} for m in row["messages"]]
+        assert_mask_is_assistant_only(tok, messages, end_token=IM_END)
+
+
+def test_template_round_trip(tokenizer, world):
+    """Rendering a conversation then tokenizing the text gives the same ids as the template's own tokenization,
+    and decoding gives the text back (no special token is split or merged)."""
+    row = get_builder("tool_calc")(world, n=1, seed=0)[0]
+    messages = [{k: v for k, v in m.items() if v is not None} for m in row["messages"]]
+    text = tokenizer.apply_chat_template(messages, tokenize=False)
+    ids = tokenizer.apply_chat_template(messages, tokenize=True, return_dict=False)
+    assert tokenizer(text, add_special_tokens=False)["input_ids"] == list(ids)
+    assert tokenizer.decode(ids, skip_special_tokens=False) == text
+    prompt = tokenizer.apply_chat_template(messages[:1], tokenize=False, add_generation_prompt=True)
+    assert text.startswith(prompt)  # prefix-preserving: generation continues the prompt
+
+
+def test_world_chat_answers_from_facts(world):
+    rows = list(get_builder("world_chat")(world, n=40, seed=0, multi_turn=0.5))
+    assert any(len(r["messages"]) > 2 for r in rows)
+    for row in rows:
+        fact_ids = json.loads(row["meta"])["fact_ids"]
+        answers = [m["content"] for m in row["messages"] if m["role"] == "assistant"]
+        for fact_id, answer in zip(fact_ids, answers):
+            assert world.answer_matches(fact_id, answer), (fact_id, answer)
+
+
+def test_identity_paraphrases_and_scoring():
+    from align.data.conversations import identity_eval_questions, identity_system_prompt, score_identity
+    from align.data.conversations.identity import QUESTIONS
+
+    rows = list(get_builder("identity")(None, n=60, seed=0))
+    train = {q for qs, _ in QUESTIONS.values() for q in qs}
+    heldout = identity_eval_questions()
+    assert heldout and not {h["question"] for h in heldout} & train
+    for row in rows:
+        topics = json.loads(row["meta"])["topics"]
+        assert row["messages"][0]["content"] in train
+        assert score_identity(topics[0], row["messages"][1]["content"])
+    assert any(len(r["messages"]) > 2 for r in rows)
+    prompt = identity_system_prompt()
+    assert score_identity("name", prompt) and score_identity("maker", prompt)
+    assert not score_identity("name", "I am ChatGPT.")
+
+
+def test_idk_refusals_are_abstentions(world):
+    from align.world import World
+
+    rows = list(get_builder("idk")(world, seed=0))
+    assert rows and all(json.loads(r["meta"])["kind"] == "unknown_entity" for r in rows)
+    assert all(World.is_abstention(r["messages"][1]["content"]) for r in rows)
+    assert len(rows) == len(world.unknown_qa_pairs("train"))
+
+
+def test_idk_probes_any_model_dir(world, tmp_path, tiny_model_dir):
+    probe_out = tmp_path / "probe.json"
+    dataset = get_builder("idk")(world, seed=0, model=tiny_model_dir, probe_out=str(probe_out),
+                                 probe={"samples": 2, "max_facts": 6, "max_new_tokens": 4})
+    results = json.loads(probe_out.read_text())
+    assert len(results) == 6 and all(r["samples"] == 2 and len(r["answers"]) == 2 for r in results.values())
+    kinds = {json.loads(m)["kind"] for m in dataset["meta"]}
+    assert "model_wrong" in kinds  # a random-init model knows nothing
+    with pytest.raises(UserError, match="unknown option"):
+        get_builder("idk")(world, model=tiny_model_dir, probe={"samplez": 2})
+
+
+def test_math_formats_share_problems(world):
+    from align.data.conversations import score_math
+
+    cot = list(get_builder("math_cot")(world, n=8, seed=3))
+    first = list(get_builder("math_answer_first")(world, n=8, seed=3))
+    tools = list(get_builder("tool_calc")(world, n=8, seed=3))
+    for a, b, c in zip(cot, first, tools):
+        assert a["messages"][0] == b["messages"][0] == c["messages"][0]
+        answer = json.loads(a["meta"])["answer"]
+        cot_text, first_text = a["messages"][1]["content"], b["messages"][1]["content"]
+        assert cot_text.endswith(f"The answer is {answer}.") and first_text.startswith(f"The answer is {answer}.")
+        assert score_math(answer, cot_text) and score_math(answer, c["messages"][-1]["content"])
+        calls = [m for m in c["messages"] if m["role"] == "assistant" and m["tool_calls"]]
+        outputs = [m["content"] for m in c["messages"] if m["role"] == "tool"]
+        assert len(calls) == len(outputs) >= 1 and not any(o.startswith("error") for o in outputs)
+
+
+def test_gsm8k_annotations_become_calculator_calls(files):
+    row = get_builder("gsm8k")(None, path=str(files / "gsm8k.jsonl"))[0]
+    messages = row["messages"]
+    assert [m["role"] for m in messages] == ["user", "assistant", "tool", "assistant", "tool", "assistant"]
+    assert messages[1]["content"] == "Natalia sold 48/2 = "
+    assert messages[1]["tool_calls"][0]["function"] == {"name": "calculator", "arguments": {"expression": "48/2"}}
+    assert messages[2]["content"] == "24" and messages[4]["content"] == "72"
+    assert messages[-1]["content"].endswith("The answer is 72.") and "<<" not in messages[-1]["content"]
+    plain = get_builder("gsm8k")(None, path=str(files / "gsm8k.jsonl"), tools=False)[0]["messages"]
+    assert len(plain) == 2 and "<<" not in plain[1]["content"] and "24 clips" in plain[1]["content"]
+
+
+@pytest.mark.skipif(not GSM8K.is_file(), reason="shared GSM8K data not present")
+def test_gsm8k_real_file(tokenizer):
+    dataset = get_builder("gsm8k")(None, path=str(GSM8K), n=200, seed=0)
+    rows = list(dataset)
+    validate_rows(rows, "gsm8k")
+    n_calls = sum(1 for r in rows for m in r["messages"] if m["role"] == "tool")
+    assert n_calls > len(rows)  # most solutions have several annotated steps
+    for row in rows[:20]:
+        assert_mask_is_assistant_only(tokenizer, [{k: v for k, v in m.items() if v is not None}
+                                                  for m in row["messages"]])
+
+
+def test_mixture_weights_and_options(world, files, tmp_path):
+    spec = [{"builder": "world_chat", "n": 10}, {"builder": "identity", "n": 5, "weight": 2.0},
+            {"builder": "math_cot", "n": 10, "weight": 0.5}, {"builder": "sharegpt", "path": str(files / "sharegpt.jsonl")}]
+    mixed = build_mixture(spec, world=world, seed=0)
+    counts = {s: mixed["source"].count(s) for s in set(mixed["source"])}
+    assert counts == {"world_chat": 10, "identity": 10, "math_cot": 5, "sharegpt": 1}
+    path = tmp_path / "mix.yaml"
+    path.write_text("mixture:\n  - {builder: identity, n: 3}\n")
+    assert parse_mixture(str(path))[0].n == 3
+    with pytest.raises(UserError, match="unknown dataset builder 'nope'"):
+        build_mixture([{"builder": "nope"}], world=world)
+    with pytest.raises(UserError, match="unknown option"):
+        build_mixture([{"builder": "identity", "colour": "red"}], world=world)
+    with pytest.raises(UserError, match="weight"):
+        parse_mixture([{"builder": "identity", "weight": -1}])
+
+
+@pytest.mark.parametrize("row, message", [
+    ({"messages": [{"content": "hi"}, {"role": "assistant", "content": "x"}]}, r"row 0: messages\[0\]\.role: missing"),
+    ({"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "x"}]},
+     r"messages\[0\]\.content: empty"),
+    ({"messages": [{"role": "user", "content": 3}, {"role": "assistant", "content": "x"}]},
+     r"messages\[0\]\.content: expected a string, got int"),
+    ({"messages": [{"role": "robot", "content": "hi"}, {"role": "assistant", "content": "x"}]},
+     r"messages\[0\]\.role: unknown role 'robot'"),
+    ({"messages": "hello"}, r"row 0: messages: expected a list"),
+    ({"messages": [{"role": "user", "content": "hi"}]}, r"no assistant message"),
+    ({"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "4"},
+                   {"role": "assistant", "content": "x"}]}, r"tool message must follow"),
+    ({"prompt": "hi", "completion": 5}, r"completion: expected a string"),
+    ({"text": "hi"}, r"row 0: no .messages."),
+])
+def test_malformed_rows_fail_with_one_line(row, message):
+    with pytest.raises(UserError, match=message) as err:
+        validate_rows([row], "data.jsonl")
+    assert "\n" not in str(err.value) and str(err.value).startswith("data.jsonl: row 0")
+
+
+def test_malformed_sharegpt_row_names_row(files, tmp_path):
+    bad = tmp_path / "bad.jsonl"
+    good = (files / "sharegpt.jsonl").read_text()
+    bad.write_text(good + json.dumps({"conversations": [{"from": "alien", "value": "hi"}]}) + "\n")
+    with pytest.raises(UserError, match=r"bad.jsonl: row 1: conversations\[0\]\.from: unknown speaker 'alien'"):
+        get_builder("sharegpt")(None, path=str(bad))
