@@ -10,7 +10,12 @@ os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.setdefault("WANDB_MODE", "disabled")
 
+from pathlib import Path  # noqa: E402
+
 import pytest  # noqa: E402
+
+# Real data (GSM8K, a real WARC) lives in shared/ beside the repo when present; tests that need it skip otherwise.
+SHARED_DATA = Path(os.environ.get("ALIGN_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 WORDS = (
     "the a town river mountain baker teacher lives in was born founded makes sells red blue green "

@@ -4,16 +4,15 @@ assistant's tokens."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
 from align.data.conversations import build_mixture, builder_names, get_builder, parse_mixture, validate_rows
 from align.errors import UserError
 from align.tokenizer import END, TOOL_CALL, TOOL_CALL_END
 
-GSM8K = Path(os.environ.get("ALIGN_SHARED_DATA", "/work/shared/data")) / "gsm8k" / "train.jsonl"
+GSM8K = SHARED_DATA / "gsm8k" / "train.jsonl"
 GSM8K_SAMPLE = {
     "question": "Natalia sold clips to 48 of her friends in April, and then she sold half as many clips in May. "
                 "How many clips did Natalia sell altogether in April and May?",

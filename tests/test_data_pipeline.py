@@ -7,16 +7,14 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
-pytest.importorskip("datatrove")
-pytest.importorskip("trafilatura")
+from align.data.web.config import PipelineConfig
+from align.data.web.pipeline import SUCCESS_MARKER, load_web_dataset, run_pipeline
+from align.data.web.synth import BLOCKED, write_synthetic_crawl
+from align.errors import UserError
 
-from align.data.web.config import PipelineConfig  # noqa: E402
-from align.data.web.pipeline import SUCCESS_MARKER, load_web_dataset, run_pipeline  # noqa: E402
-from align.data.web.synth import BLOCKED, write_synthetic_crawl  # noqa: E402
-from align.errors import UserError  # noqa: E402
-
-REAL_WARC = Path("/work/shared/data/warc/example.warc.gz")
+REAL_WARC = SHARED_DATA / "warc" / "example.warc.gz"
 
 
 @pytest.fixture(scope="module")

@@ -7,12 +7,11 @@ import os
 from pathlib import Path
 
 import pytest
+from conftest import SHARED_DATA
 
-pytest.importorskip("warcio")
+from align.data.web.warc import RobustWarcReader, decode_html, iter_warc_records
 
-from align.data.web.warc import RobustWarcReader, decode_html, iter_warc_records  # noqa: E402
-
-REAL_WARC = Path("/work/shared/data/warc/example.warc.gz")
+REAL_WARC = SHARED_DATA / "warc" / "example.warc.gz"
 
 
 def _write_warc(path: Path, pages: list[tuple[str, bytes, str | None]], gzip: bool = True) -> list[int]:

@@ -159,7 +159,6 @@ def test_lora_trains_saves_loads_and_merges(tiny_model_dir, mixture_file, tmp_pa
 
 
 def test_qlora_trains_on_this_machine(tiny_model_dir, mixture_file, tmp_path):
-    pytest.importorskip("bitsandbytes")
     from peft import AutoPeftModelForCausalLM
 
     out = tmp_path / "qlora"
