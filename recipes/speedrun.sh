@@ -11,6 +11,7 @@ RUN=${RUN:-tiny-world}
 OUT=runs/$RUN
 SEED=${SEED:-0}
 mkdir -p "$OUT"
+align() { python -m align.cli "$@"; }  # works even where pip put the `align` script off PATH
 
 stage() {  # stage NAME COMMAND...: run COMMAND unless runs/$RUN/NAME is done
   local name=$1; shift
