@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-from align.errors import UserError
+from align.errors import UserError, first_line
 
 
 def parse_recipe_args(parser, argv: list[str] | None = None) -> tuple:
@@ -22,7 +22,7 @@ def parse_recipe_args(parser, argv: list[str] | None = None) -> tuple:
     try:
         return parser.parse_args_and_config(args)
     except ValueError as err:
-        message = str(err).splitlines()[0]
+        message = first_line(err)
         if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
             message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
         raise UserError(message) from err

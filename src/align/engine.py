@@ -7,7 +7,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from align.errors import UserError
+from align.errors import UserError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +64,7 @@ def load_model(path: str, trust_remote_code: bool = False):
             path, dtype=torch.bfloat16 if bf16_supported() else torch.float32, trust_remote_code=trust_remote_code
         )
     except OSError as err:
-        raise UserError(f"{path}: could not load a model ({str(err).splitlines()[0]})") from err
+        raise UserError(f"{path}: could not load a model ({first_line(err)})") from err
     model.eval()
     if torch.cuda.is_available():
         model.to("cuda")

@@ -17,6 +17,12 @@ class UserError(Exception):
     """A mistake in the user's input (config, data, paths). Reported as one line, exit code 2."""
 
 
+def first_line(err: BaseException) -> str:
+    """The first line of an exception's message (its type name when the message is empty)."""
+    lines = str(err).strip().splitlines()
+    return lines[0] if lines else type(err).__name__
+
+
 def exit_on_user_error(func: F) -> F:
     """Run ``func``; turn a :class:`UserError` into ``error: <message>`` on stderr and exit status 2."""
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 from trl import ModelConfig, ScriptArguments
 
-from align.errors import UserError
+from align.errors import UserError, first_line
 from align.hardware import resolve_precision
 from align.modeling import ModelShapeArguments
 
@@ -93,7 +93,7 @@ def load_or_init_model(model_args: ModelConfig, shape: ModelShapeArguments, toke
             dtype=model_args.dtype or "float32",
         )
     except OSError as err:
-        raise UserError(f"model {model_args.model_name_or_path}: could not load: {str(err).splitlines()[0]}") from err
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
     if model.get_input_embeddings().weight.shape[0] < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer))
     return model

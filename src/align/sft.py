@@ -15,7 +15,7 @@ from typing import Any
 
 from trl import ModelConfig, ScriptArguments, SFTConfig
 
-from align.errors import UserError
+from align.errors import UserError, first_line
 from align.hardware import resolve_precision
 
 logger = logging.getLogger(__name__)
@@ -120,7 +120,7 @@ def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = Fal
     try:
         model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
     except OSError as err:
-        raise UserError(f"model {model_args.model_name_or_path}: could not load: {str(err).splitlines()[0]}") from err
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
     if model.get_input_embeddings().weight.shape[0] < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
     model.config.eos_token_id = tokenizer.eos_token_id
@@ -198,7 +198,7 @@ def build_trainer(model, tokenizer, training_args, train_dataset, eval_dataset=N
         return SFTTrainer(model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
                           processing_class=tokenizer, peft_config=peft_config, callbacks=list(callbacks))
     except ValueError as err:  # TRL's data/template checks: keep them to one line
-        raise UserError(str(err).splitlines()[0]) from err
+        raise UserError(first_line(err)) from err
 
 
 def merge_adapter(adapter_dir: str, out_dir: str) -> str:

@@ -244,7 +244,7 @@ def load_tokenizer(source: str, trust_remote_code: bool = False):
 
     from transformers import AutoTokenizer
 
-    from align.errors import UserError
+    from align.errors import UserError, first_line
 
     path = os.path.expanduser(source)
     if not os.path.isdir(path) and (source.startswith((".", "/", "~")) or os.path.exists(path)):
@@ -252,4 +252,4 @@ def load_tokenizer(source: str, trust_remote_code: bool = False):
     try:
         return AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
     except (OSError, ValueError) as err:
-        raise UserError(f"{source}: could not load a tokenizer ({str(err).splitlines()[0]})") from err
+        raise UserError(f"{source}: could not load a tokenizer ({first_line(err)})") from err

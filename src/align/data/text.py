@@ -7,7 +7,7 @@ import logging
 import os
 from pathlib import Path
 
-from align.errors import UserError
+from align.errors import UserError, first_line
 
 logger = logging.getLogger(__name__)
 
@@ -60,12 +60,7 @@ def _load_local(spec: str, split: str):
     try:
         return datasets.load_dataset(builder, data_files=files, split="train")
     except Exception as err:  # malformed jsonl/parquet: name the file, not the stack
-        raise UserError(f"{spec}: could not read as {builder}: {_one_line(err)}") from err
-
-
-def _one_line(err: Exception) -> str:
-    text = str(err).strip().splitlines()
-    return text[-1] if text else type(err).__name__
+        raise UserError(f"{spec}: could not read as {builder}: {first_line(err)}") from err
 
 
 def load_text_dataset(spec: str, text_field: str = "text", split: str = "train", name: str | None = None):
@@ -82,7 +77,7 @@ def load_text_dataset(spec: str, text_field: str = "text", split: str = "train",
             dataset = datasets.load_dataset(spec, name, split=split)
         except Exception as err:
             raise UserError(
-                f"{spec}: not a local path, and loading it from the Hub failed: {_one_line(err)}"
+                f"{spec}: not a local path, and loading it from the Hub failed: {first_line(err)}"
             ) from err
     validate_text_column(dataset, spec, text_field)
     return dataset

@@ -337,11 +337,11 @@ def run_pipeline(cfg: PipelineConfig) -> dict:
 def load_web_dataset(out_dir: str | os.PathLike, split: str = "train"):
     """The dataset ``align data`` wrote to ``out_dir`` as a ``datasets.Dataset`` (column ``text``).
 
-    Same as ``datasets.load_dataset("parquet", data_files=f"{out_dir}/data/*.parquet", split="train")``.
+    Same as ``align.data.text.load_text_dataset(f"{out_dir}/data")``, after checking the run finished.
     """
-    import datasets
+    from align.data.text import load_text_dataset
 
     out = Path(out_dir)
     if not (out / SUCCESS_MARKER).exists():
         raise UserError(f"{out} holds no finished `align data` output (no {SUCCESS_MARKER})")
-    return datasets.load_dataset("parquet", data_files=str(out / "data" / "*.parquet"), split=split)
+    return load_text_dataset(str(out / "data"), split=split)
