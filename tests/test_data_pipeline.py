@@ -145,3 +145,10 @@ def test_cli_on_a_real_common_crawl_warc(tmp_path, capsys):
     assert "quality" not in report  # no ground truth beside it
     assert (out / "data").is_dir() and (out / SUCCESS_MARKER).is_file()
     assert "documents" in capsys.readouterr().out
+
+
+def test_synthetic_crawl_is_byte_deterministic(tmp_path):
+    a = write_synthetic_crawl(tmp_path / "a", n_pages=20, seed=3, n_files=2)
+    b = write_synthetic_crawl(tmp_path / "b", n_pages=20, seed=3, n_files=2)
+    for f in sorted(a.iterdir()):
+        assert f.read_bytes() == (b / f.name).read_bytes(), f.name

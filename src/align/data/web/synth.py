@@ -7,9 +7,11 @@ gzip member in the middle of a file and a truncated last record.
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
 import random
+import uuid
 from pathlib import Path
 
 NOUNS = ("river town harbour mill bridge market school garden valley council library orchard festival "
@@ -125,7 +127,10 @@ def _record(writer, url: str, payload: bytes, content_type: str | None, record_i
 
     headers = [("Content-Type", content_type)] if content_type else []
     http = StatusAndHeaders("200 OK", headers + [("Content-Length", str(len(payload)))], protocol="HTTP/1.1")
-    warc_headers = {"WARC-Record-ID": record_id} if record_id else None
+    # Fixed id and date: the same seed gives the same bytes, so the corrupted member below breaks
+    # the same way on every run.
+    record_id = record_id or f"<urn:uuid:{uuid.UUID(bytes=hashlib.md5(url.encode() + payload).digest())}>"
+    warc_headers = {"WARC-Record-ID": record_id, "WARC-Date": "2026-01-01T00:00:00Z"}
     rec = writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http,
                                     warc_headers_dict=warc_headers)
     writer.write_record(rec)
