@@ -3,7 +3,8 @@
     python bench/assistant_behaviours.py --model runs/tiny-world/sft --world runs/tiny-world/crawl
 
 Prints identity accuracy (with and without the identity system prompt), accuracy on known facts, the
-hallucination rate on unknown entities, and math accuracy with and without the calculator (3+-digit numbers).
+hallucination rate on unknown entities, math accuracy on multi-step problems, and math accuracy with and
+without the calculator (3+-digit numbers).
 """
 
 from __future__ import annotations
@@ -45,6 +46,8 @@ def main(argv=None) -> int:
     facts = score_facts(model, tokenizer, world, n=args.n)
     rows["known-fact accuracy"] = facts["known_accuracy"]
     rows["hallucination rate (unknown entities)"] = facts["unknown_hallucination_rate"]
+    # multi-step problems (difficulty 2-4), no tools: compare a math_cot model with a math_answer_first one
+    rows["math, multi-step, no tools"] = score_math_problems(model, tokenizer, world, n=args.n)["math_accuracy"]
     for tools in (False, True):
         result = score_math_problems(model, tokenizer, world, n=args.n, tools=tools, min_digits=3)
         rows[f"math, 3+-digit numbers, {'calculator' if tools else 'mental'}"] = result["math_accuracy"]

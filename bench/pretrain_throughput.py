@@ -114,7 +114,7 @@ def main(argv=None) -> int:
     from align.logging_utils import setup_logging
     from align.modeling import llama_config
     from align.pretraining import make_parser
-    from align.tokenizer import train_tokenizer, TokenizerTrainingConfig
+    from align.tokenizer import TokenizerTrainingConfig, train_tokenizer
 
     setup_logging("WARNING")
     transformers.logging.set_verbosity_error()

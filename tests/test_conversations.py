@@ -146,7 +146,10 @@ def test_identity_paraphrases_and_scoring():
     assert heldout and not {h["question"] for h in heldout} & train
     for row in rows:
         topics = json.loads(row["meta"])["topics"]
-        assert row["messages"][0]["content"] in train
+        asked = row["messages"][0]["content"].lower()
+        # a train paraphrase, perhaps with a greeting around it; never a held-out one
+        assert any(q.lower().rstrip("?.!") in asked for q in train), asked
+        assert not any(h["question"].lower().rstrip("?.!") in asked for h in heldout), asked
         assert score_identity(topics[0], row["messages"][1]["content"])
     assert any(len(r["messages"]) > 2 for r in rows)
     prompt = identity_system_prompt()
@@ -260,3 +263,30 @@ def test_malformed_sharegpt_row_names_row(files, tmp_path):
     bad.write_text(good + json.dumps({"conversations": [{"from": "alien", "value": "hi"}]}) + "\n")
     with pytest.raises(UserError, match=r"bad.jsonl: row 1: conversations\[0\]\.from: unknown speaker 'alien'"):
         get_builder("sharegpt")(None, path=str(bad))
+
+
+def test_world_chat_leaves_out_facts_the_probe_got_wrong(world, tmp_path):
+    pairs = world.qa_pairs("train", include_unknown=False)
+    fact_ids = sorted({p["fact_id"] for p in pairs})
+    known = set(fact_ids[::3])
+    probe = tmp_path / "probe.json"
+    probe.write_text(json.dumps({f: {"known": f in known} for f in fact_ids}))
+    rows = list(get_builder("world_chat")(world, n=60, seed=0, probe_results=str(probe)))
+    asked = {f for r in rows for f in json.loads(r["meta"])["fact_ids"]}
+    assert asked and asked <= known
+    with pytest.raises(UserError, match="no such file"):
+        get_builder("world_chat")(world, n=5, probe_results=str(tmp_path / "missing.json"))
+
+
+def test_tool_conversations_offer_their_tools_in_the_prompt(world, tokenizer):
+    tools_rows = get_builder("tool_calc")(world, n=2, seed=0)
+    chat_rows = get_builder("world_chat")(world, n=2, seed=0)
+    assert tools_rows.features["tools"] == chat_rows.features["tools"]  # one schema, so mixtures concatenate
+    mixed = build_mixture([{"builder": "tool_calc", "n": 3}, {"builder": "world_chat", "n": 3}], world=world)
+    assert sum(t is not None for t in mixed["tools"]) == 3
+    assert [t["function"]["name"] for t in json.loads(tools_rows[0]["tools"])] == ["calculator"]
+    assert chat_rows[0]["tools"] is None
+    messages = [{k: v for k, v in m.items() if v is not None} for m in tools_rows[0]["messages"]]
+    text = tokenizer.apply_chat_template(messages, tools=json.loads(tools_rows[0]["tools"]), tokenize=False)
+    assert text.startswith("<|system|>Tools: calculator (")
+    assert not tokenizer.apply_chat_template(messages[:1], tokenize=False).startswith("<|system|>")

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
-
 from datatrove.data import Document  # noqa: E402
 
 from align.data.web.filters import BlocklistURLFilter, LangIdFilter, read_blocklist  # noqa: E402

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import load_recipe, run_cli
 
 from align.tokenizer import END, TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END
 
@@ -170,11 +170,7 @@ def test_qlora_trains_on_this_machine(tiny_model_dir, mixture_file, tmp_path):
 
 
 def test_malformed_row_fails_before_training(tiny_model_dir, tmp_path, capsys):
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("sft_recipe", Path(__file__).resolve().parents[1] / "recipes/sft.py")
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
+    recipe = load_recipe("sft")
     data = tmp_path / "chat.jsonl"
     rows = [{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]},
             {"messages": [{"content": "Hi"}, {"role": "assistant", "content": "Hello."}]}]

@@ -15,7 +15,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from align.world import BLOCKLIST_PATH, World  # noqa: E402
 from align.world.boilerplate import BOILERPLATE_PHRASES  # noqa: E402
-from align.world.crawl import entity_budgets, CrawlConfig, exposure_from_rows, read_ground_truth, write_crawl  # noqa: E402
+from align.world.crawl import CrawlConfig, entity_budgets, exposure_from_rows, read_ground_truth, write_crawl  # noqa: E402
 
 
 @pytest.fixture(scope="module")

@@ -63,3 +63,77 @@ class SampleCallback(TrainerCallback):
             pad_token_id=tokenizer.pad_token_id,
         )
         return tokenizer.decode(out[0, len(ids):], skip_special_tokens=True)
+
+
+class HeldoutAccuracyCallback(TrainerCallback):
+    """Every ``every`` steps (and before the first), answer held-out prompts greedily and log their accuracy and
+    mean completion length in tokens — the two curves of the DeepSeek-R1 plot.
+
+    ``prompts`` are conversational (``[{"role": "user", ...}]``); ``answers`` their ground truth; ``score(text,
+    answer) -> float | None`` grades one completion. Metrics are logged through the trainer as
+    ``heldout/accuracy`` and ``heldout/completion_length``, so they reach ``trainer_state.json`` and every tracker.
+    Generation runs under a forked RNG, leaving the training run's random stream (and exact resume) untouched.
+    """
+
+    def __init__(self, prompts: list[list[dict]], answers: list, score, every: int = 10, max_new_tokens: int = 128,
+                 batch_size: int = 32, tools: list[dict] | None = None):
+        self.prompts, self.answers, self.score = prompts, answers, score
+        self.every, self.max_new_tokens, self.batch_size, self.tools = every, max_new_tokens, batch_size, tools
+        self.trainer = None  # set by the recipe: metrics go through trainer.log
+        self.history: list[dict] = []
+
+    def on_train_begin(self, args, state, control, model=None, processing_class=None, **kwargs):
+        if state.global_step == 0:
+            self._measure(args, state, model, processing_class)
+
+    def on_step_end(self, args, state, control, model=None, processing_class=None, **kwargs):
+        if self.every and state.global_step % self.every == 0:
+            self._measure(args, state, model, processing_class)
+
+    def _measure(self, args, state, model, tokenizer) -> None:
+        import torch
+
+        if model is None or tokenizer is None:
+            return
+        was_training = model.training
+        model.eval()
+        scores, lengths = [], []
+        with torch.random.fork_rng(devices=[]), torch.no_grad():
+            for start in range(0, len(self.prompts), self.batch_size):
+                texts, n_tokens = self._generate(model, tokenizer, self.prompts[start : start + self.batch_size])
+                for text, answer, n in zip(texts, self.answers[start : start + self.batch_size], n_tokens):
+                    value = self.score(text, answer)
+                    scores.append(0.0 if value is None else float(value))
+                    lengths.append(n)
+        model.train(was_training)
+        metrics = {"heldout/accuracy": sum(scores) / max(len(scores), 1),
+                   "heldout/completion_length": sum(lengths) / max(len(lengths), 1)}
+        self.history.append({"step": state.global_step, **metrics})
+        logger.info("step %d: held-out accuracy %.3f, mean length %.1f tokens", state.global_step,
+                    metrics["heldout/accuracy"], metrics["heldout/completion_length"])
+        if self.trainer is not None:
+            self.trainer.log(metrics)
+        elif state.is_world_process_zero:
+            state.log_history.append({"step": state.global_step, **metrics})
+
+    def _generate(self, model, tokenizer, prompts):
+        from align.modeling import stop_token_ids
+
+        unwrapped = getattr(model, "module", model)
+        side, tokenizer.padding_side = tokenizer.padding_side, "left"
+        try:
+            texts = [tokenizer.apply_chat_template(p, tools=self.tools, add_generation_prompt=True, tokenize=False)
+                     for p in prompts]
+            batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt").to(
+                unwrapped.device)
+        finally:
+            tokenizer.padding_side = side
+        out = unwrapped.generate(**batch, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                 eos_token_id=stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
+        completions = out[:, batch["input_ids"].shape[1]:]
+        stops = set(stop_token_ids(tokenizer)) | {tokenizer.pad_token_id}
+        n_tokens = []
+        for row in completions.tolist():
+            n = next((i + 1 for i, t in enumerate(row) if t in stops), len(row))
+            n_tokens.append(n)
+        return tokenizer.batch_decode(completions, skip_special_tokens=True), n_tokens

@@ -56,12 +56,13 @@ class ChatSession:
 
     def respond(self) -> Iterator[ChatEvent]:
         """Generate the assistant's reply to the conversation so far, running tool calls on the way."""
-        from align.tools import format_tool_call, parse_tool_call, run_tool_call
+        from align.tools import TOOLS, format_tool_call, parse_tool_call, run_tool_call, tool_schemas
 
         special = sorted(set(self.tokenizer.all_special_tokens), key=len, reverse=True)
+        offered = tool_schemas(TOOLS if self.tools is None else self.tools) or None
         for _ in range(self.max_tool_calls + 1):
-            ids = self.tokenizer.apply_chat_template(self.messages, add_generation_prompt=True, tokenize=True,
-                                                     return_dict=False)
+            ids = self.tokenizer.apply_chat_template(self.messages, tools=offered, add_generation_prompt=True,
+                                                     tokenize=True, return_dict=False)
             raw, shown = "", 0
             for piece in stream_generate(self.model, self.tokenizer, list(ids), self.sampling, self.stop_ids(),
                                          skip_special_tokens=False):

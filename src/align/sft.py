@@ -16,7 +16,7 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments, SFTConfig
 
 from align.errors import UserError, first_line
-from align.hardware import resolve_precision
+from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
 
@@ -46,27 +46,16 @@ class SFTScriptArguments(ScriptArguments):
 
 
 @dataclass
-class AlignSFTConfig(SFTConfig):
-    """``SFTConfig`` with assistant-only loss on; ``bf16`` unset means "where the hardware has it"."""
+class AlignSFTConfig(HardwareDefaults, SFTConfig):
+    """``SFTConfig`` with assistant-only loss on, ``bf16`` where the hardware has it (see ``HardwareDefaults``)."""
 
-    bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast (default: when supported)."})
     assistant_only_loss: bool = field(
         default=True, metadata={"help": "Loss on the assistant's tokens only (conversational data)."}
-    )
-    activation_checkpointing: bool | None = field(
-        default=False, metadata={"help": "Recompute activations in backward (saves memory, costs ~30% time)."}
-    )
-    gradient_checkpointing: bool | None = field(
-        default=None, metadata={"help": "Deprecated alias of activation_checkpointing (transformers 5)."}
     )
     max_length: int | None = field(default=512, metadata={"help": "Tokens per sequence (and per packed block)."})
     lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
     warmup_steps: float = field(default=0.03, metadata={"help": "Warmup steps, or a fraction of all steps."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
-
-    def __post_init__(self):
-        resolve_precision(self)
-        super().__post_init__()
 
 
 def make_parser():
@@ -159,13 +148,14 @@ def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0):
     if script_args.mixture and script_args.dataset_name:
         raise UserError("set either mixture or dataset_name, not both")
     if script_args.mixture:
-        return build_mixture(script_args.mixture, world=script_args.world, seed=seed).select_columns(["messages"])
+        return build_mixture(script_args.mixture, world=script_args.world, seed=seed).select_columns(
+            ["messages", "tools"])
     if not script_args.dataset_name:
         raise UserError("set mixture (dataset builders) or dataset_name (a conversational or prompt-completion dataset)")
     dataset = _load_dataset(script_args)
     validate_dataset(dataset, script_args.dataset_name)
     keep = ["messages"] if "messages" in dataset.column_names else ["prompt", "completion"]
-    return dataset.select_columns(keep)
+    return dataset.select_columns(keep + [c for c in ("tools",) if c in dataset.column_names])
 
 
 def _load_dataset(script_args: SFTScriptArguments):

@@ -36,6 +36,11 @@ SPLIT_PATTERN = (
 # Tool calls follow the transformers convention: an assistant message with ``tool_calls``, then a
 # ``tool`` message with the result; the assistant continues after the output without a new header.
 CHAT_TEMPLATE = (
+    # Tools offered to the model (transformers' ``tools=`` JSON schemas) go in a system turn of their own.
+    "{%- if tools -%}<|system|>Tools: "
+    "{% for t in tools -%}{%- set f = t['function'] if t['function'] is defined else t -%}"
+    "{{ f['name'] }}{% if f['description'] is defined %} ({{ f['description'] }}){% endif %}"
+    "{{ '; ' if not loop.last }}{%- endfor -%}" + END + "{%- endif -%}"
     "{%- for message in messages -%}"
     "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] -%}"
     "{{ raise_exception('unknown role: ' ~ message['role']) }}"

@@ -61,7 +61,7 @@ def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 
     for level in difficulties:
         problems += world.math_problems(n, difficulty=level, seed=seed, split="test")
     if min_digits:
-        problems = [p for p in problems if re.search(r"\d{%d,}" % min_digits, p["question"])]
+        problems = [p for p in problems if re.search(rf"\d{{{min_digits},}}", p["question"])]
     problems = random.Random(seed).sample(problems, min(n, len(problems)))
     right = [score_math(p["answer"], _ask(model, tokenizer, p["question"], max_new_tokens, None, tools))
              for p in problems]

@@ -15,6 +15,19 @@ from align.tools.calculator import calculator
 TOOLS: dict[str, Callable[..., str]] = {"calculator": calculator}
 """Tool name -> function taking the call's arguments as keywords and returning text."""
 
+TOOL_SCHEMAS: dict[str, dict] = {
+    "calculator": {"type": "function", "function": {
+        "name": "calculator", "description": "exact arithmetic: + - * / ** and parentheses",
+        "parameters": {"type": "object", "properties": {"expression": {"type": "string"}},
+                       "required": ["expression"]}}},
+}
+"""Tool name -> JSON schema, as passed to ``apply_chat_template(tools=...)``."""
+
+
+def tool_schemas(names) -> list[dict]:
+    """Schemas of the named tools (a tool without a known schema gets a bare one with its name)."""
+    return [TOOL_SCHEMAS.get(name, {"type": "function", "function": {"name": name}}) for name in names]
+
 MAX_CALL_CHARS = 1000
 
 

@@ -7,8 +7,22 @@ import random
 
 from align.world.names import NameGen
 from align.world.schema import (
-    ANIMAL_TYPES, CATEGORIES, COLOURS, COMPANY_SUFFIXES, DIET_FOOD, DIETS, KIND_RELATIONS, KINDS, MONTHS, OCCUPATIONS,
-    PLANT_TYPES, RELATIONS, UNIVERSITY_FORMS, Entity, Fact, WorldConfig,
+    ANIMAL_TYPES,
+    CATEGORIES,
+    COLOURS,
+    COMPANY_SUFFIXES,
+    DIET_FOOD,
+    DIETS,
+    KIND_RELATIONS,
+    KINDS,
+    MONTHS,
+    OCCUPATIONS,
+    PLANT_TYPES,
+    RELATIONS,
+    UNIVERSITY_FORMS,
+    Entity,
+    Fact,
+    WorldConfig,
 )
 
 _TOWN_SUFFIXES = ["", "", "vik", "moor", "ton", "dale", "holm", "by", "ford"]

@@ -8,8 +8,8 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
-from align.world.schema import Entity, Fact, WorldConfig
 from align.world import templates
+from align.world.schema import Entity, Fact, WorldConfig
 
 logger = logging.getLogger(__name__)
 

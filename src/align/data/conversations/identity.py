@@ -67,6 +67,19 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
     ]),
 }
 
+# Surface variation around each train paraphrase, so the model keys on the question, not on its exact string.
+PREFIXES = ["", "", "Hi! ", "Hello. ", "Hey, ", "Quick question: ", "Excuse me, ", "Sorry to bother you, ", "So, "]
+SUFFIXES = ["", "", " Just curious.", " Please tell me.", " I'd like to know.", " Thanks."]
+
+
+def vary(question: str, rng: random.Random) -> str:
+    prefix = rng.choice(PREFIXES)
+    text = prefix + (question[0].lower() + question[1:] if prefix else question) + rng.choice(SUFFIXES)
+    if rng.random() < 0.2:
+        text = text.lower().rstrip("?.!")
+    return text
+
+
 FOLLOW_UPS = ["Thanks!", "Nice to meet you.", "Okay, good to know.", "Great."]
 FOLLOW_UP_ANSWERS = ["You're welcome! Ask me anything.", "Nice to meet you too! How can I help?",
                      "Happy to help. What would you like to know?"]
@@ -115,12 +128,12 @@ def identity(world=None, *, n: int | None = None, seed: int = 0, split: str = "t
     items = [(topic, q) for topic, qs in QUESTIONS.items() for q in qs[index]]
     rows = []
     for topic, question in take(items, n, rng):
-        messages = [user(question), assistant(_answers(topic, me, rng))]
+        messages = [user(vary(question, rng)), assistant(_answers(topic, me, rng))]
         topics = [topic]
         if rng.random() < multi_turn:
             if rng.random() < 0.5:
                 topic2, question2 = rng.choice(items)
-                messages += [user(question2), assistant(_answers(topic2, me, rng))]
+                messages += [user(vary(question2, rng)), assistant(_answers(topic2, me, rng))]
                 topics.append(topic2)
             else:
                 messages += [user(rng.choice(FOLLOW_UPS)), assistant(rng.choice(FOLLOW_UP_ANSWERS))]

@@ -8,27 +8,12 @@
 from __future__ import annotations
 
 import random
-import re
 
 from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 
-_ANSWER = re.compile(r"answer is\s*\$?\s*(-?[\d,]*\.?\d+)", re.IGNORECASE)
-
-
-def final_answer(value) -> str:
-    return f"The answer is {value}."
-
-
-def extract_answer(text: str) -> float | None:
-    """The number after the last "answer is" in ``text`` (None when there is none)."""
-    found = _ANSWER.findall(text)
-    if not found:
-        return None
-    try:
-        return float(found[-1].replace(",", ""))
-    except ValueError:
-        return None
+# The answer format is shared with the rewards; extract_answer is re-exported from here.
+from align.rewards.parsing import extract_answer, final_answer
 
 
 def score_math(answer: int | float, text: str) -> bool:

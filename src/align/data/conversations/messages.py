@@ -45,14 +45,33 @@ def to_dataset(rows: list[dict], source: str):
     Per-builder metadata (fact ids, answers...) is kept as a JSON string so that mixtures of builders with
     different metadata share one schema.
     """
-    from datasets import Dataset
+    from datasets import Dataset, Value
 
     records = []
     for row in rows:
         meta = {k: v for k, v in row.items() if k != "messages"}
-        records.append({"messages": [canonical(m) for m in row["messages"]], "source": source,
-                        "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True)})
-    return Dataset.from_list(records)
+        records.append({"messages": [canonical(m) for m in row["messages"]], "tools": offered_tools(row["messages"]),
+                        "source": source, "meta": json.dumps(meta, ensure_ascii=False, sort_keys=True)})
+    dataset = Dataset.from_list(records)
+    if dataset.features["tools"] != Value("string"):
+        # No row calls a tool: make "tools" a string column anyway, so every builder shares one schema.
+        features = dataset.features.copy()
+        features["tools"] = Value("string")
+        dataset = Dataset.from_list(records, features=features)
+    return dataset
+
+
+def offered_tools(messages: list[dict]) -> str | None:
+    """The JSON schemas of the tools a conversation calls (TRL's ``tools`` column), or None.
+
+    The chat template lists them in a system turn, so the model learns to call tools when they are offered
+    and chat (which offers them) looks like training.
+    """
+    from align.tools import tool_schemas
+
+    names = sorted({(call.get("function") or call).get("name") for m in messages for call in m.get("tool_calls") or []
+                    if isinstance(call, dict)} - {None})
+    return json.dumps(tool_schemas(names)) if names else None
 
 
 def take(items: Sequence, n: int | None, rng: random.Random) -> list:

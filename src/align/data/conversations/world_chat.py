@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 import random
 
 from align.data.conversations.messages import assistant, take, to_dataset, user
 from align.data.conversations.registry import register
+
+logger = logging.getLogger(__name__)
 
 
 def answer_sentence(world, fact, rng: random.Random | None = None) -> str:
@@ -21,11 +24,18 @@ def answer_sentence(world, fact, rng: random.Random | None = None) -> str:
 
 @register("world_chat")
 def world_chat(world, *, n: int | None = None, seed: int = 0, split: str = "train", multi_turn: float = 0.3,
-               max_turns: int = 3):
+               max_turns: int = 3, probe_results: str | None = None):
     """``n`` conversations (default: one per question); a ``multi_turn`` fraction asks 2..``max_turns`` questions
-    about the same entity in one conversation."""
+    about the same entity in one conversation.
+
+    ``probe_results`` (the ``idk`` builder's ``probe_out`` file) leaves out the facts the probed model got wrong:
+    the Llama 3 recipe answers only what the model knows, and the ``idk`` data refuses the rest — answering them
+    here too would teach both an answer and a refusal for the same fact.
+    """
     rng = random.Random(f"world_chat-{seed}")
     pairs = world.qa_pairs(split, include_unknown=False)
+    if probe_results is not None:
+        pairs = _known_only(pairs, probe_results)
     by_entity: dict[str, list[dict]] = {}
     for pair in pairs:
         by_entity.setdefault(pair["entity_id"], []).append(pair)
@@ -47,3 +57,20 @@ def world_chat(world, *, n: int | None = None, seed: int = 0, split: str = "trai
         rows.append({"messages": messages, "fact_ids": [p["fact_id"] for p in turns],
                      "entity_id": first["entity_id"]})
     return to_dataset(rows, "world_chat")
+
+
+def _known_only(pairs: list[dict], probe_results: str) -> list[dict]:
+    import json
+    from pathlib import Path
+
+    from align.errors import UserError
+
+    path = Path(probe_results)
+    if not path.is_file():
+        raise UserError(f"world_chat: probe_results {path}: no such file (list the idk entry that writes it first)")
+    results = json.loads(path.read_text())
+    kept = [p for p in pairs if results.get(p["fact_id"], {}).get("known")]
+    if not kept:
+        raise UserError(f"world_chat: {path}: the probed model knows none of the facts; nothing to answer")
+    logger.info("world_chat: %d of %d questions are about facts the probed model knows", len(kept), len(pairs))
+    return kept

@@ -1,0 +1,188 @@
+"""RL with verifiable rewards on ``trl.GRPOTrainer`` (or ``trl.RLOOTrainer``, same data and rewards).
+
+The policy starts from an SFT model, samples ``num_generations`` answers per problem, and is rewarded by
+:mod:`align.rewards` functions named and weighted in the recipe's YAML. A held-out set is answered greedily every
+``heldout_every`` steps; its accuracy and mean completion length are the R1 curve (``grpo_curve.png``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from trl import GRPOConfig, ModelConfig, ScriptArguments
+
+from align.errors import UserError, first_line
+from align.training import HardwareDefaults
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_REWARDS = [{"name": "math_accuracy", "weight": 1.0}, {"name": "answer_format", "weight": 0.1}]
+
+
+@dataclass
+class GRPOScriptArguments(ScriptArguments):
+    """Which problems, which rewards, which algorithm."""
+
+    algorithm: str = field(default="grpo", metadata={"help": "grpo (trl.GRPOTrainer) or rloo (trl.RLOOTrainer).",
+                                                     "choices": ["grpo", "rloo"]})
+    problems: str = field(default="world", metadata={
+        "help": "'world' (tiny-world word problems) or a GSM8K-format jsonl file ({question, answer: '... #### N'})."})
+    world: str = field(default="0", metadata={"help": "Tiny world: a seed, world.json or crawl dir."})
+    difficulties: list[int] = field(default_factory=lambda: [1, 2], metadata={"help": "World problem levels (1-4)."})
+    train_problems: int = field(default=512, metadata={"help": "Training problems."})
+    heldout_problems: int = field(default=128, metadata={"help": "Held-out problems (world: test split)."})
+    heldout_path: str | None = field(default=None, metadata={"help": "GSM8K-format jsonl for the held-out set."})
+    heldout_every: int = field(default=10, metadata={"help": "Steps between held-out measurements (0: off)."})
+    rewards: list[dict[str, Any]] | str | None = field(default_factory=lambda: [dict(r) for r in DEFAULT_REWARDS], metadata={
+        "help": "Reward functions from align.rewards: [{name: NAME, weight: W, ...options}] (YAML/JSON on the CLI)."})
+
+    def __post_init__(self):
+        if isinstance(self.rewards, str):
+            import yaml
+
+            try:
+                self.rewards = yaml.safe_load(self.rewards)
+            except yaml.YAMLError as err:
+                raise UserError(f"rewards: not YAML/JSON ({first_line(err)})") from err
+
+
+@dataclass
+class AlignGRPOConfig(HardwareDefaults, GRPOConfig):
+    """``GRPOConfig`` with ``bf16`` where the hardware has it (see ``HardwareDefaults``)."""
+
+
+def make_parser():
+    from trl import TrlParser
+
+    return TrlParser((GRPOScriptArguments, AlignGRPOConfig, ModelConfig))
+
+
+def load_problems(script_args: GRPOScriptArguments, seed: int = 0):
+    """(train, held-out) prompt datasets with an ``answer`` column."""
+    from align.data.prompts import gsm8k_prompts, world_math_prompts
+
+    if script_args.problems == "world":
+        from align.world import load_world
+
+        spec = script_args.world
+        world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
+        levels = tuple(script_args.difficulties)
+        if not levels or any(level not in (1, 2, 3, 4) for level in levels):
+            raise UserError(f"difficulties: expected levels from 1 to 4, got {list(levels)}")
+        train = world_math_prompts(world, script_args.train_problems, levels, "train", seed)
+        heldout = world_math_prompts(world, script_args.heldout_problems, levels, "test", seed)
+        return train, heldout
+    train = gsm8k_prompts(script_args.problems, script_args.train_problems, seed)
+    if script_args.heldout_path:
+        return train, gsm8k_prompts(script_args.heldout_path, script_args.heldout_problems, seed)
+    split = train.train_test_split(test_size=min(script_args.heldout_problems, len(train) // 5), seed=seed)
+    return split["train"], split["test"]
+
+
+def rloo_config_from(args: AlignGRPOConfig):
+    """The same settings as an ``RLOOConfig`` (GRPO-only options that were changed are reported, then dropped)."""
+    from trl import RLOOConfig
+
+    rloo_fields = {f.name for f in dataclasses.fields(RLOOConfig) if f.init}
+    defaults = GRPOConfig.__dataclass_fields__
+    dropped = [f.name for f in dataclasses.fields(AlignGRPOConfig)
+               if f.init and f.name not in rloo_fields and f.name in defaults
+               and getattr(args, f.name) != defaults[f.name].default]
+    if dropped:
+        logger.warning("rloo: ignoring GRPO-only options %s", ", ".join(dropped))
+    values = {name: getattr(args, name) for name in rloo_fields if hasattr(args, name)}
+    values.update(bf16=args.bf16, use_cpu=args.use_cpu)
+    # Derived in __post_init__; passing them back would double-apply (e.g. fractional warmup already resolved).
+    for derived in ("generation_batch_size", "steps_per_generation"):
+        values.pop(derived, None)
+    values["steps_per_generation"] = args.steps_per_generation
+    return RLOOConfig(**values)
+
+
+def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
+    from transformers import AutoModelForCausalLM
+    from trl import GRPOTrainer, RLOOTrainer, get_peft_config
+
+    from align.modeling import set_generation_defaults
+    from align.rewards import build_reward_funcs
+    from align.tokenizer import load_tokenizer
+
+    if model_args.model_name_or_path is None:
+        raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
+    tokenizer = load_tokenizer(model_args.model_name_or_path, training_args.trust_remote_code)
+    if not tokenizer.chat_template:
+        raise UserError(f"{model_args.model_name_or_path}: no chat template: start GRPO from an SFT model")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    try:
+        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, dtype=model_args.dtype or "float32",
+                                                     trust_remote_code=training_args.trust_remote_code,
+                                                     attn_implementation=model_args.attn_implementation)
+    except OSError as err:
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
+    set_generation_defaults(model, tokenizer)
+    funcs, weights = build_reward_funcs(script_args.rewards)
+    training_args.reward_weights = weights
+    trainer_cls, args = GRPOTrainer, training_args
+    if script_args.algorithm == "rloo":
+        trainer_cls, args = RLOOTrainer, rloo_config_from(training_args)
+    try:
+        return trainer_cls(model=model, reward_funcs=funcs, args=args, train_dataset=train, processing_class=tokenizer,
+                           peft_config=get_peft_config(model_args), callbacks=list(callbacks))
+    except ValueError as err:  # TRL's batch-size / generation checks: one line
+        raise UserError(first_line(err)) from err
+
+
+def heldout_callback(script_args, training_args, heldout):
+    from align.callbacks import HeldoutAccuracyCallback
+    from align.rewards import get_reward
+
+    accuracy = get_reward("math_accuracy")
+
+    def score(text: str, answer) -> float | None:
+        return accuracy(prompts=[None], completions=[text], answer=[answer])[0]
+
+    return HeldoutAccuracyCallback([row["prompt"] for row in heldout], list(heldout["answer"]), score,
+                                   every=script_args.heldout_every,
+                                   max_new_tokens=training_args.max_completion_length or 128)
+
+
+def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, model_args: ModelConfig) -> dict:
+    """Train, save the policy and the R1 curve; returns the final metrics."""
+    import os
+
+    from transformers import set_seed
+
+    from align.plots import plot_heldout_curve
+    from align.training import resolve_checkpoint
+
+    set_seed(training_args.seed)
+    with training_args.main_process_first(desc="building the prompts"):
+        train, heldout = load_problems(script_args, training_args.seed)
+    logger.info("%d training problems, %d held out", len(train), len(heldout))
+    callback = heldout_callback(script_args, training_args, heldout) if script_args.heldout_every else None
+    trainer = build_trainer(script_args, training_args, model_args, train, heldout, [callback] if callback else [])
+    if callback is not None:
+        callback.trainer = trainer
+    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
+    metrics = dict(result.metrics)
+    if callback is not None and callback.history:
+        first, last = callback.history[0], callback.history[-1]
+        metrics.update({"heldout_accuracy_start": first["heldout/accuracy"],
+                        "heldout_accuracy_end": last["heldout/accuracy"],
+                        "heldout_accuracy_best": max(h["heldout/accuracy"] for h in callback.history)})
+    trainer.save_model(training_args.output_dir)
+    if trainer.is_world_process_zero():
+        trainer.processing_class.save_pretrained(training_args.output_dir)
+        trainer.model.generation_config.save_pretrained(training_args.output_dir)
+        trainer.save_metrics("all", metrics)
+        trainer.save_state()
+        plot = plot_heldout_curve(trainer.state.log_history, os.path.join(training_args.output_dir, "grpo_curve.png"),
+                                  title=f"{script_args.algorithm.upper()}: held-out accuracy and completion length")
+        if plot:
+            logger.info("R1 curve: %s", plot)
+        logger.info("saved the policy to %s", training_args.output_dir)
+    return metrics

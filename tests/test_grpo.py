@@ -1,0 +1,85 @@
+"""GRPO / RLOO recipe: trains against align.rewards, logs the held-out curve, learns a verifiable toy task,
+and rejects bad input with one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import load_recipe, run_cli
+
+from align.rewards import register
+
+FAST = ["--bf16", "false", "--report_to", "none", "--logging_steps", "1", "--disable_tqdm", "true",
+        "--num_generations", "4", "--per_device_train_batch_size", "8", "--max_completion_length", "12",
+        "--train_problems", "32", "--heldout_problems", "8", "--save_strategy", "no"]
+
+
+@register("even_token_ids")
+def even_token_ids(prompts, completions, completion_ids=None, **kwargs):
+    """Toy verifiable reward for the learning test: the fraction of generated token ids that are even."""
+    return [sum(1 for t in ids if t % 2 == 0) / max(len(ids), 1) for ids in completion_ids]
+
+
+def _grpo(argv):
+    from align.config import parse_recipe_args
+    from align.grpo import make_parser, run_grpo
+
+    return run_grpo(*parse_recipe_args(make_parser(), argv))
+
+
+def _history(out) -> list[dict]:
+    return json.loads((Path(out) / "trainer_state.json").read_text())["log_history"]
+
+
+def test_grpo_trains_on_world_problems_and_logs_the_heldout_curve(tiny_model_dir, tmp_path):
+    out = tmp_path / "grpo"
+    metrics = _grpo(["--model_name_or_path", tiny_model_dir, "--output_dir", str(out), "--max_steps", "2",
+                     "--heldout_every", "1", *FAST])
+    history = _history(out)
+    curve = [row for row in history if "heldout/accuracy" in row]
+    assert [row["step"] for row in curve] == [0, 1, 2]
+    assert all(0 <= row["heldout/accuracy"] <= 1 and row["heldout/completion_length"] > 0 for row in curve)
+    assert any("rewards/math_accuracy/mean" in row for row in history)
+    assert (out / "grpo_curve.png").stat().st_size > 1000
+    assert (out / "model.safetensors").is_file()
+    assert "heldout_accuracy_end" in metrics
+
+
+def test_rloo_runs_with_the_same_rewards(tiny_model_dir, tmp_path):
+    out = tmp_path / "rloo"
+    _grpo(["--model_name_or_path", tiny_model_dir, "--output_dir", str(out), "--max_steps", "1",
+           "--algorithm", "rloo", "--heldout_every", "0", *FAST])
+    assert any("rewards/math_accuracy/mean" in row for row in _history(out))
+    assert (out / "model.safetensors").is_file()
+
+
+def test_grpo_raises_a_verifiable_reward(tiny_model_dir, tmp_path):
+    out = tmp_path / "toy"
+    rewards = json.dumps([{"name": "even_token_ids"}])
+    _grpo(["--model_name_or_path", tiny_model_dir, "--output_dir", str(out), "--max_steps", "16",
+           "--heldout_every", "0", "--rewards", rewards, "--learning_rate", "1e-2", *FAST])
+    means = [row["reward"] for row in _history(out) if "reward" in row]
+    assert len(means) == 16, means
+    assert sum(means[-3:]) / 3 > sum(means[:3]) / 3 + 0.1, means
+
+
+def test_unknown_reward_is_one_line(tiny_model_dir, tmp_path, capsys):
+    code, _, err = run_cli(load_recipe("grpo").main, ["--model_name_or_path", tiny_model_dir, "--output_dir", str(tmp_path / "x"),
+                                  "--rewards", json.dumps([{"name": "nope"}]), "--max_steps", "1", *FAST], capsys)
+    assert code != 0 and "nope" in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_gsm8k_prompts_name_the_bad_row(tmp_path):
+    from align.data.prompts import gsm8k_prompts
+    from align.errors import UserError
+
+    path = tmp_path / "gsm.jsonl"
+    path.write_text(json.dumps({"question": "1+1?", "answer": "1+1=2\n#### 2"}) + "\n"
+                    + json.dumps({"question": "2+2?", "answer": "it is 4"}) + "\n")
+    with pytest.raises(UserError, match=r"gsm.jsonl: row 1: answer: no final '#### N' line"):
+        gsm8k_prompts(str(path))
+    path.write_text(json.dumps({"question": "1+1?", "answer": "1+1=2\n#### 2"}) + "\n")
+    assert gsm8k_prompts(str(path))[0]["answer"] == "2"
