@@ -22,3 +22,11 @@ def test_recipe_config_parses(config, tmp_path):
     parser = importlib.import_module(PARSERS[stage]).make_parser()
     parsed = parse_recipe_args(parser, ["--config", str(config), "--output_dir", str(tmp_path)])
     assert parsed[1].output_dir == str(tmp_path)
+
+
+@pytest.mark.parametrize("stage", sorted(PARSERS))
+def test_recipe_help_renders(stage):
+    import importlib
+
+    # argparse formats help strings with %: a bare "30%" in a field's help breaks `--help`
+    assert "--output_dir" in importlib.import_module(PARSERS[stage]).make_parser().format_help()

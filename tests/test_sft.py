@@ -255,3 +255,61 @@ def test_packing_keeps_the_assistant_mask(tiny_model_dir, mixture_file, tmp_path
                if label != -100]
     text = tok.decode(trained, skip_special_tokens=False)
     assert END in text and "<|user|>" not in text and "<|assistant|>" not in text
+
+
+def test_batched_replies_match_the_chat_engine(tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from align.chat_engine import ChatSession
+    from align.engine import SamplingConfig
+    from align.eval.batch_chat import ask_batch
+
+    model, tok = AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
+    questions = ["Who are you?", "What is 2 + 2? Please answer.", "Tell me about the town of Frobmoor today."]
+    batched = ask_batch(model, tok, questions, max_new_tokens=12)
+    one_by_one = [ChatSession(model, tok, SamplingConfig(max_new_tokens=12, temperature=0.0), tools={}).reply(q)
+                  for q in questions]
+    assert batched == one_by_one
+
+
+class ScriptedBatchModel:
+    """A batch ``generate`` that appends each conversation's next scripted reply (chosen by its first question)."""
+
+    def __init__(self, tokenizer, scripts: dict[str, list[str]]):
+        import torch
+
+        self.tokenizer, self.scripts = tokenizer, {k: list(v) for k, v in scripts.items()}
+        self.device, self.training = torch.device("cpu"), False
+        self.config = type("Config", (), {"max_position_embeddings": 4096})()
+
+    def eval(self):
+        return self
+
+    def train(self, mode=True):
+        return self
+
+    def generate(self, input_ids, attention_mask, max_new_tokens, eos_token_id, pad_token_id, **kwargs):
+        import torch
+
+        rows = []
+        for ids in input_ids:
+            prompt = self.tokenizer.decode(ids, skip_special_tokens=False)
+            key = next(k for k in self.scripts if k in prompt)
+            rows.append(self.tokenizer(self.scripts[key].pop(0), add_special_tokens=False)["input_ids"])
+        width = max(map(len, rows))
+        new = torch.tensor([r + [pad_token_id] * (width - len(r)) for r in rows])
+        return torch.cat([input_ids, new], dim=1)
+
+
+def test_batched_replies_run_tool_calls_round_by_round(tokenizer):
+    from align.eval.batch_chat import ask_batch
+    from align.tools import TOOLS
+
+    call = '{"name": "calculator", "arguments": {"expression": "123 * 456"}}'
+    model = ScriptedBatchModel(tokenizer, {
+        "multiply": [f"Let me compute.{TOOL_CALL}{call}{TOOL_CALL_END}", f"The answer is 56088.{END}"],
+        "hello": [f"Hi there.{END}"],
+    })
+    replies = ask_batch(model, tokenizer, ["Please multiply 123 by 456.", "hello"], tools=TOOLS)
+    assert replies == ["Let me compute.The answer is 56088.", "Hi there."]
+    assert model.scripts == {"multiply": [], "hello": []}  # the tool round asked only the conversation that called

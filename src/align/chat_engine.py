@@ -67,11 +67,11 @@ class ChatSession:
             for piece in stream_generate(self.model, self.tokenizer, list(ids), self.sampling, self.stop_ids(),
                                          skip_special_tokens=False):
                 raw += piece
-                visible = _visible(raw, special)
+                visible = visible_text(raw, special)
                 if len(visible) > shown:
                     yield ChatEvent("text", visible[shown:])
                     shown = len(visible)
-            content = _visible(raw, special)
+            content = visible_text(raw, special)
             if TOOL_CALL in raw and raw.rstrip().endswith(TOOL_CALL_END):
                 call = raw.rsplit(TOOL_CALL, 1)[1].rsplit(TOOL_CALL_END, 1)[0]
                 yield ChatEvent("tool_call", call)
@@ -97,7 +97,7 @@ class ChatSession:
         return "".join(e.text for e in self.send(text) if e.kind == "text").strip()
 
 
-def _visible(raw: str, special: list[str]) -> str:
+def visible_text(raw: str, special: list[str]) -> str:
     """The text a user sees: up to the tool call, special tokens removed."""
     text = raw.split(TOOL_CALL, 1)[0]
     for token in special:

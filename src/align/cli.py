@@ -16,6 +16,9 @@ COMMAND_MODULES = [
     "align.commands.chat",
     "align.world.cli",
     "align.data.cli",
+    "align.commands.preferences",
+    "align.commands.eval",
+    "align.commands.report",
 ]
 
 

@@ -26,3 +26,15 @@ def parse_recipe_args(parser, argv: list[str] | None = None) -> tuple:
         if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
             message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
         raise UserError(message) from err
+
+
+def yaml_option(value, name: str):
+    """A structured option (a list of dicts, say) given on the command line as YAML/JSON text; else ``value``."""
+    if not isinstance(value, str):
+        return value
+    import yaml
+
+    try:
+        return yaml.safe_load(value)
+    except yaml.YAMLError as err:
+        raise UserError(f"{name}: not YAML/JSON ({first_line(err)})") from err

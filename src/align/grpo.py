@@ -40,13 +40,9 @@ class GRPOScriptArguments(ScriptArguments):
         "help": "Reward functions from align.rewards: [{name: NAME, weight: W, ...options}] (YAML/JSON on the CLI)."})
 
     def __post_init__(self):
-        if isinstance(self.rewards, str):
-            import yaml
+        from align.config import yaml_option
 
-            try:
-                self.rewards = yaml.safe_load(self.rewards)
-            except yaml.YAMLError as err:
-                raise UserError(f"rewards: not YAML/JSON ({first_line(err)})") from err
+        self.rewards = yaml_option(self.rewards, "rewards")
 
 
 @dataclass
@@ -112,6 +108,8 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
 
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
+    funcs, weights = build_reward_funcs(script_args.rewards)  # a bad reward spec fails before the model loads
+    training_args.reward_weights = weights
     tokenizer = load_tokenizer(model_args.model_name_or_path, training_args.trust_remote_code)
     if not tokenizer.chat_template:
         raise UserError(f"{model_args.model_name_or_path}: no chat template: start GRPO from an SFT model")
@@ -124,8 +122,6 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     except OSError as err:
         raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
     set_generation_defaults(model, tokenizer)
-    funcs, weights = build_reward_funcs(script_args.rewards)
-    training_args.reward_weights = weights
     trainer_cls, args = GRPOTrainer, training_args
     if script_args.algorithm == "rloo":
         trainer_cls, args = RLOOTrainer, rloo_config_from(training_args)
@@ -157,7 +153,7 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
     from transformers import set_seed
 
     from align.plots import plot_heldout_curve
-    from align.training import resolve_checkpoint
+    from align.training import resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
     with training_args.main_process_first(desc="building the prompts"):
@@ -174,12 +170,7 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
         metrics.update({"heldout_accuracy_start": first["heldout/accuracy"],
                         "heldout_accuracy_end": last["heldout/accuracy"],
                         "heldout_accuracy_best": max(h["heldout/accuracy"] for h in callback.history)})
-    trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(training_args.output_dir)
-        trainer.model.generation_config.save_pretrained(training_args.output_dir)
-        trainer.save_metrics("all", metrics)
-        trainer.save_state()
+    if save_run(trainer, metrics):
         plot = plot_heldout_curve(trainer.state.log_history, os.path.join(training_args.output_dir, "grpo_curve.png"),
                                   title=f"{script_args.algorithm.upper()}: held-out accuracy and completion length")
         if plot:

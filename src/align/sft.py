@@ -209,7 +209,7 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     from transformers import set_seed
 
     from align.modeling import count_parameters
-    from align.training import resolve_checkpoint, split_holdout
+    from align.training import resolve_checkpoint, save_run, split_holdout
 
     set_seed(training_args.seed)
     if model_args.load_in_4bit and not model_args.use_peft:
@@ -231,12 +231,7 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     metrics = dict(result.metrics)
     if eval_rows is not None:
         metrics.update(trainer.evaluate())
-    trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        tokenizer.save_pretrained(training_args.output_dir)
-        trainer.model.generation_config.save_pretrained(training_args.output_dir)
-        trainer.save_metrics("all", metrics)
-        trainer.save_state()
+    if save_run(trainer, metrics, tokenizer):
         if peft_config is not None and script_args.merge_lora:
             merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
             logger.info("merged model saved to %s", merged)

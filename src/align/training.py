@@ -19,7 +19,7 @@ class HardwareDefaults:
 
     bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast (default: when supported)."})
     activation_checkpointing: bool | None = field(
-        default=False, metadata={"help": "Recompute activations in backward (saves memory, costs ~30% time)."}
+        default=False, metadata={"help": "Recompute activations in backward (saves memory, costs ~30%% time)."}
     )
     gradient_checkpointing: bool | None = field(
         default=None, metadata={"help": "Deprecated alias of activation_checkpointing (transformers 5)."}
@@ -53,3 +53,20 @@ def resolve_checkpoint(training_args) -> str | None:
     elif checkpoint is not None and not os.path.isdir(checkpoint):
         raise UserError(f"resume_from_checkpoint {checkpoint}: no such directory")
     return checkpoint
+
+
+def save_run(trainer, metrics: dict, tokenizer=None) -> bool:
+    """Save what every stage leaves behind: the model (all processes take part), then on the main process the
+    tokenizer, the generation config (if any), ``all_results.json`` and ``trainer_state.json``. Returns whether
+    this is the main process, for stage-specific extras."""
+    output_dir = trainer.args.output_dir
+    trainer.save_model(output_dir)
+    if not trainer.is_world_process_zero():
+        return False
+    (tokenizer or trainer.processing_class).save_pretrained(output_dir)
+    generation_config = getattr(trainer.model, "generation_config", None)
+    if generation_config is not None:
+        generation_config.save_pretrained(output_dir)
+    trainer.save_metrics("all", metrics)
+    trainer.save_state()
+    return True

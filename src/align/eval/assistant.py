@@ -16,13 +16,12 @@ import random
 logger = logging.getLogger(__name__)
 
 
-def _ask(model, tokenizer, question: str, max_new_tokens: int, system: str | None, tools: bool) -> str:
-    from align.chat_engine import ChatSession
-    from align.engine import SamplingConfig
+def _ask(model, tokenizer, questions: list[str], max_new_tokens: int, system: str | None, tools: bool) -> list[str]:
+    from align.eval.batch_chat import ask_batch
+    from align.tools import TOOLS
 
-    session = ChatSession(model, tokenizer, SamplingConfig(max_new_tokens=max_new_tokens, temperature=0.0),
-                          system=system, tools=None if tools else {})
-    return session.reply(question)
+    return ask_batch(model, tokenizer, questions, system=system, max_new_tokens=max_new_tokens,
+                     tools=TOOLS if tools else None)
 
 
 def score_identity_questions(model, tokenizer, system: str | None = None, max_new_tokens: int = 48,
@@ -30,8 +29,8 @@ def score_identity_questions(model, tokenizer, system: str | None = None, max_ne
     from align.data.conversations import identity_eval_questions, score_identity
 
     items = identity_eval_questions("heldout")[:limit]
-    right = [score_identity(i["topic"], _ask(model, tokenizer, i["question"], max_new_tokens, system, False))
-             for i in items]
+    replies = _ask(model, tokenizer, [i["question"] for i in items], max_new_tokens, system, False)
+    right = [score_identity(i["topic"], reply) for i, reply in zip(items, replies)]
     return {"identity_accuracy": sum(right) / max(len(right), 1), "identity_n": len(right)}
 
 
@@ -42,10 +41,9 @@ def score_facts(model, tokenizer, world, n: int = 200, seed: int = 0, max_new_to
     known = [p for p in pairs if p["answerable"]]
     unknown = [p for p in pairs if not p["answerable"]]
     known, unknown = rng.sample(known, min(n, len(known))), rng.sample(unknown, min(n, len(unknown)))
-    correct = sum(world.answer_matches(p["fact_id"], _ask(model, tokenizer, p["question"], max_new_tokens, None, False))
-                  for p in known)
-    hallucinated = sum(not world.is_abstention(_ask(model, tokenizer, p["question"], max_new_tokens, None, False))
-                       for p in unknown)
+    replies = _ask(model, tokenizer, [p["question"] for p in known + unknown], max_new_tokens, None, False)
+    correct = sum(world.answer_matches(p["fact_id"], r) for p, r in zip(known, replies[: len(known)]))
+    hallucinated = sum(not world.is_abstention(r) for r in replies[len(known):])
     return {"known_accuracy": correct / max(len(known), 1), "unknown_hallucination_rate":
             hallucinated / max(len(unknown), 1), "known_n": len(known), "unknown_n": len(unknown)}
 
@@ -63,6 +61,6 @@ def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 
     if min_digits:
         problems = [p for p in problems if re.search(rf"\d{{{min_digits},}}", p["question"])]
     problems = random.Random(seed).sample(problems, min(n, len(problems)))
-    right = [score_math(p["answer"], _ask(model, tokenizer, p["question"], max_new_tokens, None, tools))
-             for p in problems]
+    replies = _ask(model, tokenizer, [p["question"] for p in problems], max_new_tokens, None, tools)
+    right = [score_math(p["answer"], r) for p, r in zip(problems, replies)]
     return {"math_accuracy": sum(right) / max(len(right), 1), "math_n": len(right), "tools": tools}

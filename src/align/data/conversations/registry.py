@@ -39,4 +39,4 @@ def builder_names() -> list[str]:
 
 def _load_builtin_builders() -> None:
     # Importing the modules runs their @register decorators.
-    from align.data.conversations import identity, idk, loaders, math_problems, world_chat  # noqa: F401
+    from align.data.conversations import describe, identity, idk, loaders, math_problems, world_chat  # noqa: F401

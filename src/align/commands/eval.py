@@ -1,0 +1,69 @@
+"""`align eval --model DIR --tasks ...`: score a model against the tiny world's ground truth."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+
+def register(subparsers) -> None:
+    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, TASKS
+
+    parser = subparsers.add_parser("eval", help="score a model against the world's ground truth")
+    parser.add_argument("--model", required=True, help="model dir (or Hub id)")
+    parser.add_argument("--tasks", default=None,
+                        help=f"comma-separated, from: {', '.join(TASKS)} (default: base: {','.join(BASE_TASKS)}; "
+                             f"chat: {','.join(CHAT_TASKS)})")
+    parser.add_argument("--kind", choices=["chat", "base"], default="chat",
+                        help="base: probe as a document simulator (cloze); chat: ask questions")
+    parser.add_argument("--world", default=None, help="crawl dir (world.json, exposure.json), world.json or seed")
+    parser.add_argument("--data", default=None, help="the pretraining text dataset (bpb, regurgitation)")
+    parser.add_argument("--n", type=int, default=100, help="questions per measure")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--name", default=None, help="column name in the report (default: the model dir's name)")
+    parser.add_argument("--reward-model", default=None, help="reward model dir (task reward_model)")
+    parser.add_argument("--preferences", default=None, help="preference dataset (task reward_model)")
+    parser.add_argument("--against", default=None, help="model dir to compare with (task win_rate)")
+    parser.add_argument("--gsm8k", default=None, help="GSM8K-format jsonl (task gsm8k)")
+    parser.add_argument("--out", default=None, help="write the results as JSON here (default: print them)")
+    parser.set_defaults(func=_eval)
+
+
+def _eval(args) -> int:
+    import time
+    from pathlib import Path
+
+    from align.engine import load_model
+    from align.errors import UserError
+    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, TASKS, EvalContext, run_tasks
+    from align.world import load_world
+
+    world_spec = args.world or "0"
+    world = load_world(int(world_spec) if world_spec.lstrip("-").isdigit() else world_spec)
+    crawl = args.world if args.world and Path(args.world).is_dir() else None
+    names = [n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else (
+        BASE_TASKS if args.kind == "base" else CHAT_TASKS)
+    unknown = [n for n in names if n not in TASKS]
+    if unknown:  # before the model loads: a typo costs nothing
+        raise UserError(f"unknown eval task(s) {', '.join(unknown)} (tasks: {', '.join(TASKS)})")
+    model, tokenizer = load_model(args.model)
+    options = {"kind": args.kind, "reward_model": args.reward_model, "preferences": args.preferences,
+               "against": args.against, "gsm8k": args.gsm8k}
+    ctx = EvalContext(model, tokenizer, world, crawl=crawl, data=args.data, n=args.n, seed=args.seed,
+                      options=options)
+    start = time.perf_counter()
+    result = run_tasks(ctx, names)
+    result.update(model=args.model, name=args.name or Path(args.model).name, kind=args.kind,
+                  seconds=round(time.perf_counter() - start, 1))
+    text = json.dumps(result, indent=2)
+    if args.out:
+        out = Path(args.out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(out.suffix + ".tmp")
+        tmp.write_text(text + "\n")
+        tmp.replace(out)  # never a half-written results file
+    else:
+        sys.stdout.write(text + "\n")
+    for key, value in result["metrics"].items():
+        sys.stderr.write(f"{key:<40}{value:>8.3f}\n" if isinstance(value, float) else f"{key:<40}{value}\n")
+    return 0

@@ -1,0 +1,172 @@
+"""Preference datasets in real formats, checked and turned into TRL's explicit-prompt format.
+
+Accepted rows (all rows of one dataset in one format):
+
+- explicit prompt, standard: ``{"prompt": str, "chosen": str, "rejected": str}`` (kept as strings);
+- explicit prompt, conversational: ``{"prompt": [messages], "chosen": [messages], "rejected": [messages]}``;
+- implicit prompt, conversational: ``{"chosen": [messages], "rejected": [messages]}`` — two whole conversations
+  that share everything but the last (assistant) message, which is the prompt;
+- Anthropic HH: ``{"chosen": "\\n\\nHuman: … \\n\\nAssistant: …", "rejected": "…"}`` — transcripts sharing every
+  turn but the last Assistant one; read as conversations.
+
+Output rows are ``{"prompt", "chosen", "rejected"}`` (conversational or standard) — what ``trl.RewardTrainer``
+and ``trl.DPOTrainer`` take. A bad row (missing field, chosen == rejected, an empty side, chosen and rejected with
+different prompts) stops the run with one line naming the file, the row and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from align.errors import UserError
+
+ROLES = ("system", "user", "assistant", "tool")
+_HH_TURN = re.compile(r"(?:^|\n\n)(Human|Assistant):[ \t]?")
+
+
+def load_preferences(spec: str, split: str = "train"):
+    """A validated ``datasets.Dataset`` of explicit-prompt rows from a jsonl/json file, a directory written by
+    ``align preferences`` (``<split>.jsonl``), a ``save_to_disk`` / parquet dir or a Hub id."""
+    from datasets import Dataset
+
+    source, rows = _raw_rows(spec, split)
+    return Dataset.from_list(to_explicit_prompt(rows, source))
+
+
+def load_preference_splits(spec: str, train_split: str = "train", test_split: str = "test"):
+    """(train, test or None): the test split when the source has one."""
+    from datasets import Dataset
+
+    source, rows = _raw_rows(spec, train_split)
+    train = Dataset.from_list(to_explicit_prompt(rows, source))
+    if Path(spec).expanduser().is_file():
+        return train, None
+    try:
+        source, rows = _raw_rows(spec, test_split)
+    except UserError:  # no such split: the caller holds rows out instead
+        return train, None
+    return train, Dataset.from_list(to_explicit_prompt(rows, source))
+
+
+def _raw_rows(spec: str, split: str) -> tuple[str, list[dict]]:
+    from align.data.conversations.loaders import load_rows
+
+    path = Path(spec).expanduser()
+    if path.is_dir() and (path / f"{split}.jsonl").is_file():
+        path = path / f"{split}.jsonl"
+        return str(path), load_rows(str(path))
+    if path.is_dir() and any(path.glob("*.jsonl")) and not (path / "dataset_dict.json").exists():
+        raise UserError(f"{spec}: no {split}.jsonl in this directory")
+    return spec, load_rows(spec, split)
+
+
+# conversion and validation -----------------------------------------------------------------------------------
+
+def to_explicit_prompt(rows: list[dict], source: str) -> list[dict]:
+    """Every row as ``{"prompt", "chosen", "rejected"}``; raises :class:`UserError` naming source, row and field."""
+    out, first_kind = [], None
+    for i, row in enumerate(rows):
+        where = f"{source}: row {i}"
+        converted, kind = _convert(row, where)
+        if first_kind is None:
+            first_kind = kind
+        elif kind != first_kind:
+            raise UserError(f"{where}: {kind} format, but row 0 is {first_kind}: use one format per dataset")
+        out.append(converted)
+    if not out:
+        raise UserError(f"{source}: the dataset is empty")
+    return out
+
+
+def _convert(row: dict, where: str) -> tuple[dict, str]:
+    if not isinstance(row, dict):
+        raise UserError(f"{where}: expected an object, got {type(row).__name__}")
+    for name in ("chosen", "rejected"):
+        if row.get(name) is None:
+            raise UserError(f"{where}: {name}: missing")
+    prompt, chosen, rejected = row.get("prompt"), row["chosen"], row["rejected"]
+    if isinstance(prompt, str) and isinstance(chosen, list) and isinstance(rejected, list):
+        prompt = None  # a prompt string beside whole conversations (HuggingFaceH4/ultrafeedback_binarized): implicit
+    if prompt is not None:  # explicit prompt
+        if isinstance(prompt, str):
+            for name, value in (("prompt", prompt), ("chosen", chosen), ("rejected", rejected)):
+                _text(value, f"{where}: {name}")
+            kind = "standard"
+        else:
+            _messages(prompt, f"{where}: prompt")
+            _completion(chosen, f"{where}: chosen")
+            _completion(rejected, f"{where}: rejected")
+            kind = "conversational"
+    elif isinstance(chosen, str) and isinstance(rejected, str):
+        if not (_HH_TURN.match(chosen) or "\n\nHuman:" in chosen):
+            raise UserError(f"{where}: prompt: missing (chosen and rejected are plain strings: add a prompt field, "
+                            "or give Anthropic HH transcripts)")
+        prompt, chosen, rejected = _split_shared_prompt(
+            _hh_messages(chosen, f"{where}: chosen"), _hh_messages(rejected, f"{where}: rejected"), where, "turn")
+        kind = "conversational"
+    else:  # implicit prompt, conversational
+        full_chosen = _messages(chosen, f"{where}: chosen")
+        full_rejected = _messages(rejected, f"{where}: rejected")
+        prompt, chosen, rejected = _split_shared_prompt(full_chosen, full_rejected, where, "message")
+        kind = "conversational"
+    if chosen == rejected:
+        raise UserError(f"{where}: chosen and rejected are the same")
+    return {"prompt": prompt, "chosen": chosen, "rejected": rejected}, kind
+
+
+def _split_shared_prompt(chosen: list[dict], rejected: list[dict], where: str, unit: str):
+    """(prompt, [last chosen message], [last rejected message]) of two conversations that share their prompt."""
+    for name, messages in (("chosen", chosen), ("rejected", rejected)):
+        if messages[-1]["role"] != "assistant":
+            raise UserError(f"{where}: {name}: the last {unit} must be the assistant's answer")
+        _text(messages[-1]["content"], f"{where}: {name}[{len(messages) - 1}].content")
+        if len(messages) < 2:
+            raise UserError(f"{where}: {name}: no prompt before the answer")
+    prompt = chosen[:-1]
+    if prompt != rejected[:-1]:
+        k = next((k for k, (a, b) in enumerate(zip(prompt, rejected[:-1])) if a != b), min(len(prompt),
+                                                                                               len(rejected) - 1))
+        raise UserError(f"{where}: rejected: its prompt differs from chosen's at {unit} {k}")
+    return prompt, chosen[-1:], rejected[-1:]
+
+
+def _hh_messages(text: str, where: str) -> list[dict]:
+    """An HH transcript ("\\n\\nHuman: …\\n\\nAssistant: …") as messages."""
+    parts = _HH_TURN.split(text)
+    if parts[0].strip():
+        raise UserError(f"{where}: text before the first 'Human:' turn")
+    messages = [{"role": "user" if speaker == "Human" else "assistant", "content": content.strip()}
+                for speaker, content in zip(parts[1::2], parts[2::2])]
+    if not messages:
+        raise UserError(f"{where}: no 'Human:' / 'Assistant:' turns")
+    return messages
+
+
+def _text(value, where: str) -> None:
+    if not isinstance(value, str):
+        raise UserError(f"{where}: expected a string, got {type(value).__name__}")
+    if not value.strip():
+        raise UserError(f"{where}: empty")
+
+
+def _completion(messages, where: str) -> None:
+    messages = _messages(messages, where)
+    if messages[-1]["role"] != "assistant":
+        raise UserError(f"{where}: the last message must be the assistant's")
+
+
+def _messages(messages, where: str) -> list[dict]:
+    if not isinstance(messages, list):
+        raise UserError(f"{where}: expected a list of messages, got {type(messages).__name__}")
+    if not messages:
+        raise UserError(f"{where}: empty")
+    for j, message in enumerate(messages):
+        if not isinstance(message, dict):
+            raise UserError(f"{where}[{j}]: expected a message object, got {type(message).__name__}")
+        role = message.get("role")
+        if role not in ROLES:
+            raise UserError(f"{where}[{j}].role: " + ("missing" if role is None else
+                                                     f"unknown role {role!r} (expected one of {', '.join(ROLES)})"))
+        _text(message.get("content"), f"{where}[{j}].content")
+    return messages

@@ -1,0 +1,118 @@
+"""Direct preference optimisation on ``trl.DPOTrainer``: the policy learns from the preference pairs directly, no
+reward model, with the SFT model as the frozen reference (``beta`` sets how far it may move).
+
+Reads any preference format :mod:`align.data.preferences` accepts. With ``world`` and ``win_rate_prompts`` set,
+the trained policy and the reference answer held-out "describe" prompts greedily afterwards, and the world's gold
+labeler gives the policy's win-rate against the reference (``win_rate`` in ``all_results.json``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+
+from trl import DPOConfig, ModelConfig, ScriptArguments
+
+from align.errors import UserError, first_line
+from align.training import HardwareDefaults
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class DPOScriptArguments(ScriptArguments):
+    """``dataset_name``: preference pairs (see :mod:`align.reward_model`); optional gold win-rate afterwards."""
+
+    eval_fraction: float = field(
+        default=0.0, metadata={"help": "Fraction of pairs held out when the dataset has no test split."})
+    max_eval_rows: int = field(default=500, metadata={"help": "Cap on held-out pairs."})
+    world: str | None = field(
+        default=None, metadata={"help": "Tiny world (seed, world.json or crawl dir) for the gold win-rate."})
+    win_rate_prompts: int = field(
+        default=0, metadata={"help": "Held-out describe prompts for the win-rate against the reference (0: off)."})
+    win_rate_max_new_tokens: int = field(default=96, metadata={"help": "Tokens per answer in the win-rate."})
+
+
+@dataclass
+class AlignDPOConfig(HardwareDefaults, DPOConfig):
+    """``DPOConfig`` with ``bf16`` where the hardware has it (see ``HardwareDefaults``)."""
+
+    max_length: int | None = field(default=512, metadata={"help": "Tokens per prompt + answer."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
+
+
+def make_parser():
+    from trl import TrlParser
+
+    return TrlParser((DPOScriptArguments, AlignDPOConfig, ModelConfig))
+
+
+def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
+    from trl import DPOTrainer, get_peft_config, get_quantization_config
+
+    from align.reward_model import load_tokenizer_for, model_init_kwargs
+
+    tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
+    training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
+    try:
+        return DPOTrainer(model=model_args.model_name_or_path, args=training_args, train_dataset=train,
+                          eval_dataset=heldout, processing_class=tokenizer, peft_config=get_peft_config(model_args),
+                          quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
+    except OSError as err:
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
+    except ValueError as err:  # TRL's config / data checks: one line
+        raise UserError(first_line(err)) from err
+
+
+def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> dict:
+    """The trained policy's gold win-rate against ``reference`` on held-out describe prompts (greedy)."""
+    from transformers import AutoModelForCausalLM
+
+    from align.eval.preference import win_rate
+    from align.world import load_world
+
+    spec = script_args.world
+    world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
+    policy = trainer.model
+    # The reference in the policy's dtype: an unchanged policy then ties with it on every prompt.
+    ref = AutoModelForCausalLM.from_pretrained(reference, dtype=next(policy.parameters()).dtype).to(policy.device)
+    result = win_rate(world, (policy, trainer.processing_class), (ref, trainer.processing_class),
+                      n=script_args.win_rate_prompts, max_new_tokens=script_args.win_rate_max_new_tokens)
+    return {"win_rate": result["win_rate"], "gold_policy": result["gold_a"], "gold_reference": result["gold_b"],
+            "words_policy": result["words_a"], "words_reference": result["words_b"]}
+
+
+def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, model_args: ModelConfig) -> dict:
+    """Train with DPO, save the policy; returns the final metrics (with the gold win-rate when asked)."""
+    from transformers import set_seed
+
+    from align.reward_model import load_pairs
+    from align.training import resolve_checkpoint
+
+    set_seed(training_args.seed)
+    if model_args.load_in_4bit and not model_args.use_peft:
+        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
+    if script_args.win_rate_prompts and not script_args.world:
+        raise UserError("win_rate_prompts needs world (the tiny world whose labeler judges the answers)")
+    with training_args.main_process_first(desc="loading the preference pairs"):
+        train, heldout = load_pairs(script_args, training_args.seed)
+    if heldout is None and training_args.eval_strategy != "no":
+        logger.warning("no pairs held out: evaluation is off")
+        training_args.eval_strategy = "no"
+    logger.info("%d training pairs, %d held out", len(train), 0 if heldout is None else len(heldout))
+    trainer = build_trainer(script_args, training_args, model_args, train, heldout)
+    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
+    metrics = dict(result.metrics)
+    if heldout is not None:
+        metrics.update(trainer.evaluate())
+    if script_args.win_rate_prompts and trainer.is_world_process_zero():
+        metrics.update(gold_win_rate(script_args, trainer, model_args.model_name_or_path))
+    trainer.save_model(training_args.output_dir)
+    if trainer.is_world_process_zero():
+        trainer.processing_class.save_pretrained(training_args.output_dir)
+        trainer.model.generation_config.save_pretrained(training_args.output_dir)
+        trainer.save_metrics("all", metrics)
+        trainer.save_state()
+        logger.info("saved the DPO policy to %s", os.path.abspath(training_args.output_dir))
+    return metrics

@@ -1,0 +1,88 @@
+"""Greedy chat replies for many conversations at once (evaluation), with tool calls run between rounds.
+
+The interactive :class:`align.chat_engine.ChatSession` answers one conversation token by token; evaluation asks
+hundreds of questions, so here each round generates for a whole batch (left-padded), every reply that ended in a
+tool call gets the tool's output appended, and only those conversations go on to the next round.
+"""
+
+from __future__ import annotations
+
+import logging
+
+logger = logging.getLogger(__name__)
+
+
+def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_tokens: int = 128,
+                tools: dict | None = None, batch_size: int = 32, max_tool_calls: int = 8) -> list[str]:
+    """The visible reply text to each conversation (its last message is the user's). ``tools``: name -> function
+    (offered through the chat template and run when called); None or empty offers none."""
+    import torch
+
+    from align.chat_engine import visible_text
+    from align.chat_template import end_of_turn_ids
+    from align.tokenizer import TOOL_CALL, TOOL_CALL_END
+    from align.tools import format_tool_call, parse_tool_call, run_tool_call, tool_schemas
+
+    vocab = tokenizer.get_vocab()
+    stops = end_of_turn_ids(tokenizer) + ([vocab[TOOL_CALL_END]] if tools and TOOL_CALL_END in vocab else [])
+    if tokenizer.bos_token_id is not None:
+        stops.append(tokenizer.bos_token_id)
+    special = sorted(set(tokenizer.all_special_tokens), key=len, reverse=True)
+    offered = tool_schemas(tools) if tools else None
+    messages = [list(c) for c in conversations]
+    parts: list[list[str]] = [[] for _ in conversations]
+    pending = list(range(len(conversations)))
+    model_ = getattr(model, "module", model)
+    context = getattr(model_.config, "max_position_embeddings", None) or 1 << 30
+    was_training = model_.training
+    model_.eval()
+    side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    try:
+        for _ in range(max_tool_calls + 1):
+            if not pending:
+                break
+            still = []
+            for start in range(0, len(pending), batch_size):
+                chunk = pending[start : start + batch_size]
+                texts = [tokenizer.apply_chat_template(messages[i], tools=offered, add_generation_prompt=True,
+                                                       tokenize=False) for i in chunk]
+                lengths = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
+                if max(lengths) >= context:  # a long tool loop: stop those replies where they are
+                    logger.warning("%d conversations reached the model's context", sum(n >= context for n in lengths))
+                    chunk, texts = ([x for x, n in zip(v, lengths) if n < context] for v in (chunk, texts))
+                    if not chunk:
+                        continue
+                batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt").to(model_.device)
+                budget = min(max_new_tokens, context - batch["input_ids"].shape[1])
+                with torch.no_grad():
+                    out = model_.generate(**batch, max_new_tokens=budget, do_sample=False,
+                                          eos_token_id=stops, pad_token_id=tokenizer.pad_token_id)
+                for i, row in zip(chunk, out[:, batch["input_ids"].shape[1]:].tolist()):
+                    end = next((k + 1 for k, t in enumerate(row) if t in stops), len(row))
+                    raw = tokenizer.decode(row[:end], skip_special_tokens=False)
+                    shown = visible_text(raw, special)
+                    parts[i].append(shown)
+                    if tools and TOOL_CALL in raw and raw.rstrip().endswith(TOOL_CALL_END):
+                        call = raw.rsplit(TOOL_CALL, 1)[1].rsplit(TOOL_CALL_END, 1)[0]
+                        output = run_tool_call(call, tools)
+                        try:
+                            name, arguments = parse_tool_call(call)
+                        except (ValueError, RecursionError):
+                            name, arguments = "unparsed", {"text": call[:200]}
+                        messages[i] += [{"role": "assistant", "content": shown,
+                                         "tool_calls": [format_tool_call(name, arguments)]},
+                                        {"role": "tool", "content": output}]
+                        still.append(i)
+            pending = still
+    finally:
+        tokenizer.padding_side = side
+        model_.train(was_training)
+    if pending:
+        logger.warning("%d replies cut off after %d tool calls", len(pending), max_tool_calls)
+    return ["".join(p).strip() for p in parts]
+
+
+def ask_batch(model, tokenizer, questions: list[str], system: str | None = None, **kwargs) -> list[str]:
+    """One-turn questions (with an optional system message) through :func:`reply_batch`."""
+    prefix = [{"role": "system", "content": system}] if system else []
+    return reply_batch(model, tokenizer, [[*prefix, {"role": "user", "content": q}] for q in questions], **kwargs)

@@ -1,0 +1,123 @@
+"""Probes whose ground truth is computed, not stored: jagged intelligence, knowledge in the context window,
+regurgitation of training documents, and bits per byte of held-out text."""
+
+from __future__ import annotations
+
+import math
+import random
+
+# jagged intelligence ----------------------------------------------------------------------------------------
+
+def jagged_items(world, n: int = 30, seed: int = 0) -> list[dict]:
+    """Questions trivial for people and hard for token-level models: letter counts, reversed words, and
+    comparing decimals like 9.9 and 9.11. Words are the world's own names; answers are computed."""
+    rng = random.Random(f"jagged-{seed}")
+    words = sorted({w for e in world.entities.values() for w in e.name.split() if len(w) >= 5})
+    items = []
+    for i in range(n):
+        kind = ("count", "reverse", "compare")[i % 3]
+        if kind == "count":
+            word = rng.choice(words)
+            letter = rng.choice(sorted(set(word.lower())))
+            items.append({"kind": kind, "question": f'How many times does the letter "{letter}" appear in "{word}"?',
+                          "answer": str(word.lower().count(letter))})
+        elif kind == "reverse":
+            word = rng.choice(words)
+            items.append({"kind": kind, "question": f'Write the word "{word}" backwards.', "answer": word[::-1]})
+        else:
+            whole = rng.randint(1, 20)
+            a, b = f"{whole}.{rng.randint(1, 9)}", f"{whole}.{rng.randint(10, 99)}"
+            bigger = a if float(a) > float(b) else b
+            pair = [a, b] if rng.random() < 0.5 else [b, a]
+            items.append({"kind": kind, "question": f"Which is bigger, {pair[0]} or {pair[1]}?", "answer": bigger,
+                          "other": a if bigger == b else b})
+    return items
+
+
+def jagged_correct(item: dict, reply: str) -> bool:
+    import re
+
+    text = reply.strip()
+    if item["kind"] == "count":
+        numbers = re.findall(r"\d+", text)
+        return bool(numbers) and numbers[0] == item["answer"]
+    if item["kind"] == "reverse":
+        return item["answer"].lower() in text.lower()
+    return item["answer"] in text and item["other"] not in text
+
+
+# knowledge in the context window ----------------------------------------------------------------------------
+
+def in_context_question(world, pair: dict, rng: random.Random) -> str:
+    """The question with a short source document about its entity in the prompt (the fact among others)."""
+    from align.data.conversations.world_chat import answer_sentence
+
+    facts = world.facts_about(pair["entity_id"])
+    sentences = [answer_sentence(world, f, rng) for f in facts]
+    rng.shuffle(sentences)
+    return "Read this text:\n" + " ".join(sentences) + f"\n\nAnswer from the text: {pair['question']}"
+
+
+# regurgitation ----------------------------------------------------------------------------------------------
+
+def verbatim_continuation(model, tokenizer, documents: list[str], prefix_tokens: int = 32, check_tokens: int = 32,
+                          batch_size: int = 32) -> float:
+    """Fraction of the next ``check_tokens`` tokens reproduced exactly (greedy) after a ``prefix_tokens`` prefix,
+    averaged over documents long enough to test."""
+    import torch
+
+    from align.modeling import stop_token_ids
+
+    rows = []
+    for doc in documents:
+        ids = tokenizer(doc, add_special_tokens=False)["input_ids"]
+        if len(ids) >= prefix_tokens + check_tokens:
+            rows.append(([tokenizer.bos_token_id] + ids[:prefix_tokens], ids[prefix_tokens:prefix_tokens + check_tokens]))
+    if not rows:
+        return float("nan")
+    scores = []
+    model.eval()
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start : start + batch_size]
+        prompts = torch.tensor([p for p, _ in chunk], device=model.device)  # equal lengths: no padding
+        with torch.no_grad():
+            out = model.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts), do_sample=False,
+                                 max_new_tokens=check_tokens, min_new_tokens=check_tokens,
+                                 eos_token_id=stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
+        for (_, truth), row in zip(chunk, out[:, prompts.shape[1]:].tolist()):
+            scores.append(sum(a == b for a, b in zip(row, truth)) / len(truth))
+    return sum(scores) / len(scores)
+
+
+# bits per byte ----------------------------------------------------------------------------------------------
+
+def bits_per_byte(model, tokenizer, documents: list[str], block_size: int = 256, batch_size: int = 16) -> float:
+    """Bits per byte of ``documents`` under ``model`` (each document scored on its own, in blocks)."""
+    import torch
+
+    from align.eval.bits_per_byte import BitsPerByte
+    from align.tokenizer import token_byte_lengths
+
+    metric = BitsPerByte(token_byte_lengths(tokenizer))
+    blocks = []
+    for doc in documents:
+        ids = [tokenizer.bos_token_id] + tokenizer(doc, add_special_tokens=False)["input_ids"]
+        for start in range(0, len(ids) - 1, block_size):
+            block = ids[start : start + block_size + 1]
+            if len(block) > 1:
+                blocks.append(block)
+    nats = n_bytes = 0.0
+    model.eval()
+    for start in range(0, len(blocks), batch_size):
+        chunk = blocks[start : start + batch_size]
+        width = max(map(len, chunk))
+        pad = tokenizer.pad_token_id
+        input_ids = torch.tensor([b + [pad] * (width - len(b)) for b in chunk], device=model.device)
+        labels = torch.tensor([b + [-100] * (width - len(b)) for b in chunk], device=model.device)
+        attention = (labels != -100).long()
+        with torch.no_grad():
+            logits = model(input_ids=input_ids, attention_mask=attention).logits
+        sums = metric.preprocess_logits(logits, labels)
+        nats += float(sums[:, 0].sum())
+        n_bytes += float(sums[:, 1].sum())
+    return nats / (math.log(2) * n_bytes) if n_bytes else float("nan")

@@ -1,0 +1,171 @@
+"""The report card: one column per model (BASE / SFT / RL / RLHF …), one row per measured task, plus the
+experiment plots, written as markdown + PNGs from what the stages left in ``runs/<run>/``.
+
+Inputs (each optional; what is missing is left out): ``eval/*.json`` (written by ``align eval --out``),
+``base/trainer_state.json`` (pretraining curves), ``grpo/trainer_state.json`` (the R1 curve),
+``rlhf/trainer_state.json`` (PPO: proxy vs gold reward), ``timings.tsv`` (stage wall times from the speedrun).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from align.errors import UserError
+
+logger = logging.getLogger(__name__)
+
+COLUMN_ORDER = ["BASE", "SFT", "SFT-ablation", "RL", "RLHF", "DPO"]
+
+# Rows of the card: (metric key, label, format); a row shows when any model has it.
+ROWS = [
+    ("bpb/heldout", "bits per byte, held-out text", "{:.3f}"),
+    ("knowledge/overall", "closed-book facts, all", "{:.1%}"),
+    ("knowledge/exposure_0", "  facts seen in 0 documents", "{:.1%}"),
+    ("knowledge/exposure_1-4", "  facts seen in 1-4 documents", "{:.1%}"),
+    ("knowledge/exposure_5-19", "  facts seen in 5-19 documents", "{:.1%}"),
+    ("knowledge/exposure_20+", "  facts seen in 20+ documents", "{:.1%}"),
+    ("knowledge_in_context/accuracy", "facts with the source in context", "{:.1%}"),
+    ("hallucination/rate", "hallucination on unknown entities (lower is better)", "{:.1%}"),
+    ("identity/no_system", "identity, no system prompt", "{:.1%}"),
+    ("identity/system", "identity, with system prompt", "{:.1%}"),
+    ("math/levels_1_2", "math, levels 1-2 (the RL set)", "{:.1%}"),
+    ("math/multi_step", "math, multi-step (levels 2-4)", "{:.1%}"),
+    ("math/3digit_mental", "math, 3+-digit numbers, mental", "{:.1%}"),
+    ("math/3digit_calculator", "math, 3+-digit numbers, calculator", "{:.1%}"),
+    ("jagged/count", "count letters in a word", "{:.1%}"),
+    ("jagged/reverse", "reverse a word", "{:.1%}"),
+    ("jagged/compare", "compare decimals (9.9 vs 9.11)", "{:.1%}"),
+    ("regurgitation/seen", "verbatim continuation, training docs", "{:.1%}"),
+    ("regurgitation/unseen", "verbatim continuation, held-out docs", "{:.1%}"),
+    ("reward_model/pairwise_accuracy", "reward model, held-out pairwise accuracy", "{:.1%}"),
+    ("win_rate/vs_sft", "gold win-rate vs SFT", "{:.1%}"),
+    ("gsm8k/accuracy", "GSM8K accuracy", "{:.1%}"),
+]
+
+
+def load_results(run: Path) -> list[dict]:
+    results = []
+    for path in sorted((run / "eval").glob("*.json")):
+        try:
+            results.append(json.loads(path.read_text()))
+        except json.JSONDecodeError as err:
+            raise UserError(f"{path}: not valid JSON ({err.msg})") from err
+    order = {name: i for i, name in enumerate(COLUMN_ORDER)}
+    return sorted(results, key=lambda r: (order.get(r.get("name"), len(order)), r.get("name", "")))
+
+
+def _history(run: Path, stage: str) -> list[dict]:
+    path = run / stage / "trainer_state.json"
+    return json.loads(path.read_text())["log_history"] if path.is_file() else []
+
+
+def _plot_pretraining(history: list[dict], path: Path) -> Path | None:
+    from align.plots import series
+
+    steps, loss = series(history, "loss")
+    eval_steps, bpb = series(history, "eval_bpb")
+    if not steps:
+        return None
+    plt = _pyplot()
+    fig, left = plt.subplots(figsize=(6, 3.5))
+    left.plot(steps, loss, color="tab:blue", label="train loss")
+    left.set_xlabel("step")
+    left.set_ylabel("train loss (nats/token)", color="tab:blue")
+    if eval_steps:
+        right = left.twinx()
+        right.plot(eval_steps, bpb, "o-", color="tab:green")
+        right.set_ylabel("held-out bits per byte", color="tab:green")
+    left.set_title("Pretraining")
+    return _save(fig, path)
+
+
+def _plot_bars(title: str, bars: dict[str, float], path: Path, ylabel: str) -> Path | None:
+    if not bars:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5, 3.2))
+    ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:orange", "tab:green", "tab:red"][: len(bars)])
+    ax.set_ylim(0, 1)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    for i, value in enumerate(bars.values()):
+        ax.text(i, value + 0.02, f"{value:.0%}", ha="center")
+    return _save(fig, path)
+
+
+def _pyplot():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(fig, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return path
+
+
+def write_report(run: str | Path, out: str | Path | None = None) -> Path:
+    """Write ``report.md`` and its plots into ``out`` (default ``runs/<run>/report``); returns the markdown path."""
+    from align.plots import plot_heldout_curve, plot_reward_hacking
+
+    run = Path(run)
+    if not run.is_dir():
+        raise UserError(f"{run}: no such run directory")
+    out = Path(out) if out else run / "report"
+    out.mkdir(parents=True, exist_ok=True)
+    results = load_results(run)
+    lines = [f"# Report card: `{run}`", ""]
+    if results:
+        names = [r["name"] for r in results]
+        lines += ["| task | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+        for key, label, fmt in ROWS:
+            values = [r["metrics"].get(key) for r in results]
+            if all(v is None for v in values):
+                continue
+            cells = ["—" if v is None or v != v else fmt.format(v) for v in values]
+            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines += ["", "Models: " + "; ".join(f"**{r['name']}** `{r['model']}`" for r in results), ""]
+    else:
+        lines += ["No evaluations yet (`align eval --model DIR --out runs/<run>/eval/NAME.json`).", ""]
+    by_name = {r["name"]: r["metrics"] for r in results}
+    plots = []
+    plots.append(("Pretraining loss and held-out bits per byte",
+                  _plot_pretraining(_history(run, "base"), out / "pretraining.png")))
+    plots.append(("GRPO: held-out accuracy and completion length (the R1 curve)",
+                  plot_heldout_curve(_history(run, "grpo"), out / "grpo_curve.png")))
+    plots.append(("PPO: proxy (reward-model) reward vs gold reward, and KL to the SFT model",
+                  plot_reward_hacking(_history(run, "rlhf"), out / "ppo_reward_hacking.png")))
+    if "SFT" in by_name and "SFT-ablation" in by_name:
+        plots.append(("Hallucination on unknown entities, with and without the \"I don't know\" data",
+                      _plot_bars("Hallucination rate", {
+                          "with idk data": by_name["SFT"].get("hallucination/rate", float("nan")),
+                          "without": by_name["SFT-ablation"].get("hallucination/rate", float("nan"))},
+                          out / "hallucination.png", "hallucination rate")))
+        plots.append(("Math on multi-step problems: thinking first (SFT) vs answer first (SFT-ablation)",
+                      _plot_bars("Multi-step math", {
+                          "thinking first": by_name["SFT"].get("math/multi_step", float("nan")),
+                          "answer first": by_name["SFT-ablation"].get("math/multi_step", float("nan"))},
+                          out / "thinking_first.png", "accuracy")))
+    for title, path in plots:
+        if path is not None:
+            lines += [f"## {title}", "", f"![{title}]({Path(path).name})", ""]
+    timings = run / "timings.tsv"
+    if timings.is_file():
+        rows = [line.split("\t") for line in timings.read_text().splitlines() if line.strip()]
+        lines += ["## Stage times", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"| {r[0]} | {r[1]} |" for r in rows if len(r) >= 2]
+        lines.append("")
+    path = out / "report.md"
+    path.write_text("\n".join(lines))
+    logger.info("report card: %s", path)
+    return path

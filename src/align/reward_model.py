@@ -1,0 +1,202 @@
+"""Reward model: a sequence classifier with one output, trained on preference pairs with ``trl.RewardTrainer``
+(Bradley–Terry loss: ``-log σ(r(chosen) − r(rejected))``).
+
+It starts from the SFT model (a new ``score`` head on its last hidden state), reads any preference format
+:mod:`align.data.preferences` accepts, and reports held-out pairwise accuracy: the fraction of held-out pairs with
+``r(chosen) > r(rejected)`` (``eval_accuracy`` in ``all_results.json``). Optional LoRA (``use_peft``; task type
+``SEQ_CLS``, the score head fully trained) and QLoRA (``load_in_4bit``).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from trl import ModelConfig, RewardConfig, ScriptArguments
+
+from align.errors import UserError, first_line
+from align.training import HardwareDefaults
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass
+class RewardScriptArguments(ScriptArguments):
+    """``dataset_name``: preference pairs — a dir written by ``align preferences`` (train.jsonl, test.jsonl), a jsonl
+    file, a dataset dir or a Hub id, in TRL's explicit- or implicit-prompt format or Anthropic HH."""
+
+    eval_fraction: float = field(
+        default=0.1, metadata={"help": "Fraction of pairs held out when the dataset has no test split."})
+    max_eval_rows: int = field(default=1000, metadata={"help": "Cap on held-out pairs."})
+    merge_lora: bool = field(
+        default=False, metadata={"help": "With use_peft: also save the merged model to <output_dir>/merged."})
+
+
+@dataclass
+class AlignRewardConfig(HardwareDefaults, RewardConfig):
+    """``RewardConfig`` with ``bf16`` where the hardware has it (see ``HardwareDefaults``)."""
+
+    max_length: int | None = field(default=512, metadata={"help": "Pairs with a longer side are dropped."})
+    lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
+    save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
+
+
+def make_parser():
+    from trl import TrlParser
+
+    return TrlParser((RewardScriptArguments, AlignRewardConfig, ModelConfig))
+
+
+def load_pairs(script_args, seed: int = 0):
+    """(train, held-out or None) pairs: the dataset's test split, else a held-out fraction of the train split."""
+    from align.data.preferences import load_preference_splits
+    from align.training import split_holdout
+
+    if not script_args.dataset_name:
+        raise UserError("set dataset_name (preference pairs: a dir from `align preferences`, a jsonl file, a Hub id)")
+    train, test = load_preference_splits(script_args.dataset_name, script_args.dataset_train_split,
+                                         script_args.dataset_test_split)
+    if test is None:
+        train, test = split_holdout(train, script_args.eval_fraction, script_args.max_eval_rows, seed)
+    elif len(test) > script_args.max_eval_rows:
+        test = test.shuffle(seed=seed).select(range(script_args.max_eval_rows))
+    return train, test
+
+
+def load_tokenizer_for(model_args: ModelConfig, dataset, trust_remote_code: bool = False):
+    """The model's tokenizer with a pad token; conversational pairs need its chat template."""
+    from align.tokenizer import load_tokenizer
+
+    if model_args.model_name_or_path is None:
+        raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
+    tokenizer = load_tokenizer(model_args.model_name_or_path, trust_remote_code)
+    if not isinstance(dataset[0]["chosen"], str) and not tokenizer.chat_template:
+        raise UserError(f"{model_args.model_name_or_path}: the tokenizer has no chat template for conversational pairs")
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    return tokenizer
+
+
+def model_init_kwargs(model_args: ModelConfig, training_args) -> dict[str, Any]:
+    """What the trainer passes to ``from_pretrained`` (YAML ``model_init_kwargs`` win)."""
+    import torch
+
+    kwargs: dict[str, Any] = dict(revision=model_args.model_revision, attn_implementation=model_args.attn_implementation,
+                                  dtype=model_args.dtype if model_args.dtype not in (None, "auto") else "float32")
+    if model_args.load_in_4bit:
+        from align.sft import _kbit_device_map
+
+        kwargs.update(dtype=torch.bfloat16, device_map=_kbit_device_map())
+    kwargs.update(training_args.model_init_kwargs or {})
+    return kwargs
+
+
+def peft_config_for(model_args: ModelConfig):
+    """TRL's LoRA config, with task type ``SEQ_CLS`` (PEFT then trains the new ``score`` head fully)."""
+    from trl import get_peft_config
+
+    if model_args.use_peft and model_args.lora_task_type == "CAUSAL_LM":
+        model_args.lora_task_type = "SEQ_CLS"
+    return get_peft_config(model_args)
+
+
+def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
+    from trl import RewardTrainer, get_quantization_config
+
+    tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
+    training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
+    try:
+        return RewardTrainer(model=model_args.model_name_or_path, args=training_args, train_dataset=train,
+                             eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config_for(model_args),
+                             quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
+    except OSError as err:
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
+    except ValueError as err:  # TRL's config / data checks: one line
+        raise UserError(first_line(err)) from err
+
+
+def pairwise_accuracy(model, dataset, pad_token_id: int, batch_size: int = 32) -> float:
+    """The fraction of tokenized pairs (``chosen_ids``, ``rejected_ids``) that the model scores chosen > rejected."""
+    rewards = {side: score_token_ids(model, dataset[f"{side}_ids"], pad_token_id, batch_size)
+               for side in ("chosen", "rejected")}
+    right = sum(c > r for c, r in zip(rewards["chosen"], rewards["rejected"]))
+    return right / max(len(dataset), 1)
+
+
+def score_token_ids(model, sequences: list[list[int]], pad_token_id: int, batch_size: int = 32) -> list[float]:
+    """The reward model's score of each token sequence (right-padded batches)."""
+    import torch
+
+    device = next(model.parameters()).device
+    scores: list[float] = []
+    was_training = model.training
+    model.eval()
+    try:
+        for start in range(0, len(sequences), batch_size):
+            batch = sequences[start : start + batch_size]
+            width = max(len(ids) for ids in batch)
+            input_ids = torch.tensor([list(ids) + [pad_token_id] * (width - len(ids)) for ids in batch], device=device)
+            mask = torch.tensor([[1] * len(ids) + [0] * (width - len(ids)) for ids in batch], device=device)
+            with torch.no_grad():
+                logits = model(input_ids=input_ids, attention_mask=mask).logits
+            scores += logits[:, 0].float().tolist()
+    finally:
+        model.train(was_training)
+    return scores
+
+
+def score_conversations(model, tokenizer, conversations: list[list[dict]], batch_size: int = 32) -> list[float]:
+    """Rewards of whole conversations (prompt + answer), rendered with the chat template as in training."""
+    ids = [tokenizer.apply_chat_template(c, tokenize=True, return_dict=False) for c in conversations]
+    return score_token_ids(model, ids, tokenizer.pad_token_id, batch_size)
+
+
+def merge_adapter(adapter_dir: str, out_dir: str) -> str:
+    """Merge a saved LoRA reward model into its base and save a plain model dir (with the tokenizer)."""
+    from peft import AutoPeftModelForSequenceClassification
+    from transformers import AutoTokenizer
+
+    model = AutoPeftModelForSequenceClassification.from_pretrained(adapter_dir, num_labels=1, dtype="float32")
+    model.merge_and_unload().save_pretrained(out_dir)
+    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
+    return out_dir
+
+
+def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardConfig, model_args: ModelConfig) -> dict:
+    """Train the reward model, measure held-out pairwise accuracy, save; returns the final metrics."""
+    from transformers import set_seed
+
+    from align.training import resolve_checkpoint
+
+    set_seed(training_args.seed)
+    if model_args.load_in_4bit and not model_args.use_peft:
+        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
+    with training_args.main_process_first(desc="loading the preference pairs"):
+        train, heldout = load_pairs(script_args, training_args.seed)
+    if heldout is None and training_args.eval_strategy != "no":
+        logger.warning("no pairs held out: evaluation is off")
+        training_args.eval_strategy = "no"
+    logger.info("%d training pairs, %d held out", len(train), 0 if heldout is None else len(heldout))
+    trainer = build_trainer(script_args, training_args, model_args, train, heldout)
+    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
+    metrics = dict(result.metrics)
+    if heldout is not None:
+        metrics.update(trainer.evaluate())
+        # Exact over every held-out pair (TRL's eval accuracy averages per-batch accuracies).
+        metrics["eval_accuracy"] = pairwise_accuracy(trainer.model, trainer.eval_dataset,
+                                                     trainer.processing_class.pad_token_id,
+                                                     training_args.per_device_eval_batch_size)
+        metrics["eval_pairs"] = len(trainer.eval_dataset)
+        logger.info("held-out pairwise accuracy: %.3f (%d pairs)", metrics["eval_accuracy"], metrics["eval_pairs"])
+    trainer.save_model(training_args.output_dir)
+    if trainer.is_world_process_zero():
+        trainer.processing_class.save_pretrained(training_args.output_dir)
+        trainer.save_metrics("all", metrics)
+        trainer.save_state()
+        if model_args.use_peft and script_args.merge_lora:
+            merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
+            logger.info("merged reward model saved to %s", merged)
+        logger.info("saved the reward model to %s", training_args.output_dir)
+    return metrics

@@ -1,0 +1,90 @@
+"""`align eval` tasks and `align report`: metrics come from the world's ground truth, missing inputs skip a task,
+bad input is one line, and the report card shows one column per model with its plots."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from conftest import run_cli
+
+from align.errors import UserError
+
+
+@pytest.fixture(scope="module")
+def world():
+    from align.world import World
+
+    return World.generate(seed=0)
+
+
+def test_jagged_probes_are_computed_and_graded(world):
+    from align.eval.probes import jagged_correct, jagged_items
+
+    items = jagged_items(world, n=9, seed=1)
+    assert {i["kind"] for i in items} == {"count", "reverse", "compare"}
+    for item in items:
+        assert jagged_correct(item, item["answer"])
+    compare = next(i for i in items if i["kind"] == "compare")
+    assert not jagged_correct(compare, f"{compare['other']} is bigger than {compare['answer']}")
+    count = next(i for i in items if i["kind"] == "count")
+    assert not jagged_correct(count, str(int(count["answer"]) + 1))
+
+
+def test_tasks_run_on_a_chat_model_and_skip_what_they_cannot(world, tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from align.eval.tasks import EvalContext, run_tasks
+
+    model, tok = AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
+    ctx = EvalContext(model, tok, world, n=3, options={"kind": "chat"})
+    result = run_tasks(ctx, ["jagged", "identity", "knowledge_in_context", "reward_model", "gsm8k"])
+    metrics = result["metrics"]
+    assert {"jagged/count", "jagged/reverse", "jagged/compare", "identity/no_system", "identity/system",
+            "knowledge_in_context/accuracy"} <= set(metrics)
+    assert all(0.0 <= v <= 1.0 for v in metrics.values())
+    assert set(result["skipped"]) == {"reward_model", "gsm8k"}
+    with pytest.raises(UserError, match="unknown eval task"):
+        run_tasks(ctx, ["nope"])
+
+
+def test_eval_cli_writes_results_and_rejects_bad_tasks(tiny_model_dir, tmp_path, capsys):
+    from align.cli import main
+
+    out = tmp_path / "eval" / "SFT.json"
+    code, _, _ = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "jagged", "--n", "3", "--name", "SFT",
+                                "--out", str(out)], capsys)
+    assert code == 0
+    result = json.loads(out.read_text())
+    assert result["name"] == "SFT" and "jagged/count" in result["metrics"]
+    code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "jagged,bogus"], capsys)
+    assert code == 2 and "unknown eval task(s) bogus" in err and len(err.strip().splitlines()) == 1
+
+
+def test_report_card_has_a_column_per_model_and_the_plots(tmp_path):
+    from align.report import write_report
+
+    run = tmp_path / "run"
+    (run / "eval").mkdir(parents=True)
+    for name, hall in (("SFT", 0.1), ("BASE", None), ("SFT-ablation", 0.8)):
+        metrics = {"bpb/heldout": 0.25}
+        if hall is not None:
+            metrics.update({"hallucination/rate": hall, "math/multi_step": 0.2})
+        (run / "eval" / f"{name}.json").write_text(json.dumps({"name": name, "model": f"runs/x/{name}",
+                                                               "metrics": metrics}))
+    (run / "base").mkdir()
+    (run / "base" / "trainer_state.json").write_text(json.dumps({"log_history": [
+        {"step": 10, "loss": 5.0}, {"step": 20, "loss": 3.0}, {"step": 20, "eval_bpb": 0.5}]}))
+    (run / "grpo").mkdir()
+    (run / "grpo" / "trainer_state.json").write_text(json.dumps({"log_history": [
+        {"step": 0, "heldout/accuracy": 0.1, "heldout/completion_length": 30.0},
+        {"step": 10, "heldout/accuracy": 0.3, "heldout/completion_length": 35.0}]}))
+    (run / "timings.tsv").write_text("base\t300\n")
+    md = write_report(run).read_text()
+    assert "| task | BASE | SFT | SFT-ablation |" in md  # BASE first, whatever the file order
+    assert "| hallucination on unknown entities (lower is better) | — | 10.0% | 80.0% |" in md
+    for png in ("pretraining.png", "grpo_curve.png", "hallucination.png", "thinking_first.png"):
+        assert (run / "report" / png).stat().st_size > 1000 and f"]({png})" in md
+    assert "| base | 300 |" in md
+    with pytest.raises(UserError, match="no such run directory"):
+        write_report(tmp_path / "missing")

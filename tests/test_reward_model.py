@@ -1,0 +1,95 @@
+"""Reward model recipe: trains on preference pairs, learns an easy preference, saves a sequence classifier with a
+pad token, reports held-out pairwise accuracy; LoRA; bad pairs stop the run with one line."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from conftest import load_recipe, run_cli
+
+FAST = ["--bf16", "false", "--report_to", "none", "--per_device_train_batch_size", "8", "--max_length", "128",
+        "--logging_steps", "1", "--disable_tqdm", "true", "--save_strategy", "no", "--eval_strategy", "no",
+        "--warmup_steps", "0", "--dataset_num_proc", "1"]
+
+
+@pytest.fixture(scope="module")
+def pairs_dir(tmp_path_factory) -> str:
+    """An `align preferences`-style dir: a true fact (chosen) against a non-answer (rejected)."""
+    from align.data.conversations.world_chat import answer_sentence
+    from align.world import World
+    from align.world.preference import describe_prompts
+
+    world = World.generate(seed=0)
+    out = tmp_path_factory.mktemp("pairs")
+    for split, source, n in (("train", "train", 40), ("test", "heldout", 16)):
+        rows = []
+        for item in describe_prompts(world, source, n):
+            fact = world.facts_about(item["entity_id"])[0]
+            rows.append({"prompt": item["prompt"],
+                         "chosen": [{"role": "assistant", "content": answer_sentence(world, fact)}],
+                         "rejected": [{"role": "assistant", "content": "I'm Wren, an AI assistant."}],
+                         "entity_id": item["entity_id"], "chosen_gold": 1.0, "rejected_gold": -0.5})
+        (out / f"{split}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return str(out)
+
+
+def _reward(argv):
+    from align.config import parse_recipe_args
+    from align.reward_model import make_parser, run_reward
+
+    return run_reward(*parse_recipe_args(make_parser(), argv))
+
+
+def test_reward_model_learns_a_preference_and_saves_a_classifier(tiny_model_dir, pairs_dir, tmp_path):
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    from align.reward_model import score_conversations
+
+    out = tmp_path / "rm"
+    metrics = _reward(["--model_name_or_path", tiny_model_dir, "--dataset_name", pairs_dir, "--output_dir", str(out),
+                       "--learning_rate", "1e-3", "--max_steps", "12", *FAST])
+    saved = json.loads((out / "all_results.json").read_text())
+    assert saved["eval_accuracy"] == metrics["eval_accuracy"] and saved["eval_pairs"] == 16
+    assert metrics["eval_accuracy"] >= 0.9, metrics  # held-out entities and phrasings
+    model = AutoModelForSequenceClassification.from_pretrained(out)
+    tok = AutoTokenizer.from_pretrained(out)
+    assert model.config.num_labels == 1 and model.config.pad_token_id == tok.pad_token_id is not None
+    prompt = [{"role": "user", "content": "Tell me about Vel Ostra."}]
+    good, bad = score_conversations(model, tok, [prompt + [{"role": "assistant", "content": "Vel Ostra lies in Mamark."}],
+                                                 prompt + [{"role": "assistant", "content": "I'm Wren, an AI assistant."}]])
+    assert good > bad
+
+
+def test_lora_reward_model_trains_the_score_head_and_merges(tiny_model_dir, pairs_dir, tmp_path):
+    from transformers import AutoModelForSequenceClassification
+
+    out = tmp_path / "rm-lora"
+    _reward(["--model_name_or_path", tiny_model_dir, "--dataset_name", pairs_dir, "--output_dir", str(out),
+             "--use_peft", "true", "--lora_r", "4", "--lora_target_modules", "q_proj", "v_proj", "--max_steps", "2",
+             "--merge_lora", "true", *FAST])
+    config = json.loads((out / "adapter_config.json").read_text())
+    assert config["task_type"] == "SEQ_CLS" and "score" in (config["modules_to_save"] or [])
+    merged = AutoModelForSequenceClassification.from_pretrained(out / "merged")
+    assert merged.config.num_labels == 1
+
+
+def test_bad_pair_exits_with_one_line(tiny_model_dir, tmp_path, capsys):
+    data = tmp_path / "pairs.jsonl"
+    rows = [{"prompt": "Q?", "chosen": "Yes.", "rejected": "No."}, {"prompt": "Q?", "chosen": "Yes.", "rejected": "Yes."}]
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    code, _, err = run_cli(load_recipe("reward").main, ["--model_name_or_path", tiny_model_dir, "--dataset_name",
+                                                         str(data), "--output_dir", str(tmp_path / "out"), *FAST], capsys)
+    assert code == 2 and err.strip() == f"error: {data}: row 1: chosen and rejected are the same"
+    assert not (tmp_path / "out").exists()
+
+
+def test_missing_model_or_dataset_exits_with_one_line(tiny_model_dir, pairs_dir, tmp_path, capsys):
+    main = load_recipe("reward").main
+    code, _, err = run_cli(main, ["--model_name_or_path", str(tmp_path / "nope"), "--dataset_name", pairs_dir,
+                                  "--output_dir", str(tmp_path / "o"), *FAST], capsys)
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
+    code, _, err = run_cli(main, ["--model_name_or_path", tiny_model_dir, "--dataset_name", str(Path(tmp_path, "none")),
+                                  "--output_dir", str(tmp_path / "o"), *FAST], capsys)
+    assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
