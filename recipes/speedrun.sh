@@ -22,7 +22,7 @@ case $SCALE in
     CRAWL=(--pages 600)
     PRETRAIN=(--max_steps 30 --eval_steps 15 --save_steps 15)
     SFT=(--mixture recipes/tiny-world/mixtures/smoke.yaml --max_steps 8 --eval_strategy no --save_steps 8)
-    PREFS=(--prompts 16 --heldout-prompts 8 --samples 2 --max-new-tokens 24)
+    PREFS=(--prompts 32 --heldout-prompts 8 --samples 4 --max-new-tokens 24 --pairs all --min-margin 0.01)
     REWARD=(--max_steps 4 --eval_steps 2)
     GRPO=(--max_steps 2 --train_problems 16 --heldout_problems 8 --heldout_every 1 --max_completion_length 24
           --save_steps 2)

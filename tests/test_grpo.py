@@ -9,17 +9,9 @@ from pathlib import Path
 import pytest
 from conftest import load_recipe, run_cli
 
-from align.rewards import register
-
 FAST = ["--bf16", "false", "--report_to", "none", "--logging_steps", "1", "--disable_tqdm", "true",
         "--num_generations", "4", "--per_device_train_batch_size", "8", "--max_completion_length", "12",
         "--train_problems", "32", "--heldout_problems", "8", "--save_strategy", "no"]
-
-
-@register("even_token_ids")
-def even_token_ids(prompts, completions, completion_ids=None, **kwargs):
-    """Toy verifiable reward for the learning test: the fraction of generated token ids that are even."""
-    return [sum(1 for t in ids if t % 2 == 0) / max(len(ids), 1) for ids in completion_ids]
 
 
 def _grpo(argv):
@@ -55,9 +47,9 @@ def test_rloo_runs_with_the_same_rewards(tiny_model_dir, tmp_path):
     assert (out / "model.safetensors").is_file()
 
 
-def test_grpo_raises_a_verifiable_reward(tiny_model_dir, tmp_path):
+def test_grpo_raises_a_verifiable_reward(tiny_model_dir, tmp_path, toy_reward):
     out = tmp_path / "toy"
-    rewards = json.dumps([{"name": "even_token_ids"}])
+    rewards = json.dumps([{"name": toy_reward}])
     _grpo(["--model_name_or_path", tiny_model_dir, "--output_dir", str(out), "--max_steps", "16",
            "--heldout_every", "0", "--rewards", rewards, "--learning_rate", "1e-2", *FAST])
     means = [row["reward"] for row in _history(out) if "reward" in row]

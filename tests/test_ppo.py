@@ -12,7 +12,6 @@ import torch
 from conftest import load_recipe, run_cli
 
 from align.errors import UserError
-from align.rewards import register
 
 
 @pytest.fixture(autouse=True)
@@ -27,11 +26,6 @@ def one_thread():
 def even_fraction(prompts, completions, completion_ids, **kwargs):
     """Toy reward with a known optimum (1.0): the fraction of generated token ids that are even."""
     return [sum(1 for t in ids if t % 2 == 0) / max(len(ids), 1) for ids in completion_ids]
-
-
-@register("ppo_even_token_ids")
-def ppo_even_token_ids(prompts, completions, completion_ids=None, **kwargs):
-    return even_fraction(prompts, completions, completion_ids)
 
 
 def constant_gold(prompts, completions, **kwargs):
@@ -249,12 +243,12 @@ FAST = ["--bf16", "false", "--report_to", "none", "--disable_tqdm", "true", "--r
         "--num_ppo_epochs", "1", "--save_strategy", "no", "--learning_rate", "1e-3"]
 
 
-def test_recipe_runs_end_to_end_on_a_prompt_dataset(tiny_model_dir, tmp_path):
+def test_recipe_runs_end_to_end_on_a_prompt_dataset(tiny_model_dir, tmp_path, toy_reward):
     data = tmp_path / "prompts.jsonl"
     data.write_text("".join(json.dumps({"prompt": f"Q: tell me about {i}\nA:"}) + "\n" for i in range(40)))
     out = tmp_path / "rlhf"
     metrics = _ppo(["--model_name_or_path", tiny_model_dir, "--output_dir", str(out), "--dataset_name", str(data),
-                    "--rewards", json.dumps([{"name": "ppo_even_token_ids"}]), "--gold", "test_ppo:length_gold",
+                    "--rewards", json.dumps([{"name": toy_reward}]), "--gold", "test_ppo:length_gold",
                     "--heldout_prompts", "8", "--eval_every", "2", "--max_steps", "2", *FAST])
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     assert [row["step"] for row in history if "eval/gold_reward" in row] == [0, 2]
@@ -276,7 +270,7 @@ def fake_world_gold(world, entity_id, text):
     return float(len(world.name(entity_id)) + len(text))
 
 
-def test_world_prompts_and_gold_are_imported_by_name_and_called_with_the_world():
+def test_world_prompts_and_gold_are_imported_by_name_and_called_with_the_world(toy_reward):
     from align.ppo import PPOScriptArguments, build_rewards, import_function, world_prompts
     from align.world import World
 
@@ -284,7 +278,7 @@ def test_world_prompts_and_gold_are_imported_by_name_and_called_with_the_world()
     train, heldout = world_prompts(world, import_function("test_ppo:fake_describe_prompts", "prompts"), None, 3)
     assert len(heldout) == 3 and len(train) == len(world.entities) - 4
     assert not set(train["entity_id"]) & set(heldout["entity_id"])
-    script_args = PPOScriptArguments(rewards=[{"name": "ppo_even_token_ids"}], gold="test_ppo:fake_world_gold")
+    script_args = PPOScriptArguments(rewards=[{"name": toy_reward}], gold="test_ppo:fake_world_gold")
     _, reward_fn, gold_fn = build_rewards(script_args, world)
     row = heldout[0]
     completions = [[{"role": "assistant", "content": "She lives in a town."}]]
