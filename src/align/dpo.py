@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from trl import DPOConfig, ModelConfig, ScriptArguments
 
-from align.errors import UserError, first_line
+from align.errors import UserError
 from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
@@ -52,17 +52,14 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     from trl import DPOTrainer, get_peft_config, get_quantization_config
 
     from align.reward_model import load_tokenizer_for, model_init_kwargs
+    from align.training import construct_trainer
 
     tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
-    try:
-        return DPOTrainer(model=model_args.model_name_or_path, args=training_args, train_dataset=train,
-                          eval_dataset=heldout, processing_class=tokenizer, peft_config=get_peft_config(model_args),
-                          quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
-    except OSError as err:
-        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
-    except ValueError as err:  # TRL's config / data checks: one line
-        raise UserError(first_line(err)) from err
+    return construct_trainer(
+        DPOTrainer, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
+        train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=get_peft_config(model_args),
+        quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
 
 
 def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> dict:

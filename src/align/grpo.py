@@ -105,6 +105,7 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     from align.modeling import set_generation_defaults
     from align.rewards import build_reward_funcs
     from align.tokenizer import load_tokenizer
+    from align.training import construct_trainer
 
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
@@ -125,11 +126,9 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     trainer_cls, args = GRPOTrainer, training_args
     if script_args.algorithm == "rloo":
         trainer_cls, args = RLOOTrainer, rloo_config_from(training_args)
-    try:
-        return trainer_cls(model=model, reward_funcs=funcs, args=args, train_dataset=train, processing_class=tokenizer,
-                           peft_config=get_peft_config(model_args), callbacks=list(callbacks))
-    except ValueError as err:  # TRL's batch-size / generation checks: one line
-        raise UserError(first_line(err)) from err
+    return construct_trainer(trainer_cls, model_args.model_name_or_path, model=model, reward_funcs=funcs, args=args,
+                             train_dataset=train, processing_class=tokenizer, peft_config=get_peft_config(model_args),
+                             callbacks=list(callbacks))
 
 
 def heldout_callback(script_args, training_args, heldout):

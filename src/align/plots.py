@@ -8,6 +8,28 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 
+def pyplot():
+    """matplotlib.pyplot on the Agg backend (no display needed)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path: str | Path) -> Path:
+    """Lay out, write as PNG (creating the directory) and close ``fig``."""
+    import matplotlib.pyplot as plt
+
+    fig.tight_layout()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
 def series(log_history: list[dict], key: str) -> tuple[list[int], list[float]]:
     """(steps, values) of one logged metric."""
     points = [(row["step"], row[key]) for row in log_history if key in row and "step" in row]
@@ -20,11 +42,7 @@ def plot_heldout_curve(log_history: list[dict], path: str | Path, title: str = "
     length_steps, length = series(log_history, "heldout/completion_length")
     if not steps:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, left = plt.subplots(figsize=(6, 3.5))
     left.plot(steps, accuracy, "o-", color="tab:blue", label="held-out accuracy")
     left.set_xlabel("step")
@@ -35,12 +53,7 @@ def plot_heldout_curve(log_history: list[dict], path: str | Path, title: str = "
     right.set_ylabel("mean completion length (tokens)", color="tab:orange")
     if title:
         left.set_title(title)
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def plot_reward_hacking(log_history: list[dict], path: str | Path, title: str = "") -> Path | None:
@@ -52,11 +65,7 @@ def plot_reward_hacking(log_history: list[dict], path: str | Path, title: str = 
         "eval/kl")}
     if not any(steps for steps, _ in curves.values()):
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, left = plt.subplots(figsize=(7, 4))
     right = left.twinx()
     styles = {"objective/proxy_reward": (left, "-", "tab:blue", "proxy reward (train)"),
@@ -76,9 +85,4 @@ def plot_reward_hacking(log_history: list[dict], path: str | Path, title: str = 
     right.set_ylabel("KL to the reference (nats)", color="tab:red")
     left.legend(handles=handles, loc="best", fontsize=7)
     left.set_title(title or "Reward over-optimisation: proxy vs gold reward, and KL")
-    fig.tight_layout()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)

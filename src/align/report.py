@@ -13,6 +13,7 @@ import logging
 from pathlib import Path
 
 from align.errors import UserError
+from align.plots import pyplot, save_figure, series
 
 logger = logging.getLogger(__name__)
 
@@ -62,13 +63,11 @@ def _history(run: Path, stage: str) -> list[dict]:
 
 
 def _plot_pretraining(history: list[dict], path: Path) -> Path | None:
-    from align.plots import series
-
     steps, loss = series(history, "loss")
     eval_steps, bpb = series(history, "eval_bpb")
     if not steps:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, left = plt.subplots(figsize=(6, 3.5))
     left.plot(steps, loss, color="tab:blue", label="train loss")
     left.set_xlabel("step")
@@ -78,13 +77,13 @@ def _plot_pretraining(history: list[dict], path: Path) -> Path | None:
         right.plot(eval_steps, bpb, "o-", color="tab:green")
         right.set_ylabel("held-out bits per byte", color="tab:green")
     left.set_title("Pretraining")
-    return _save(fig, path)
+    return save_figure(fig, path)
 
 
 def _plot_bars(title: str, bars: dict[str, float], path: Path, ylabel: str) -> Path | None:
     if not bars:
         return None
-    plt = _pyplot()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(5, 3.2))
     ax.bar(list(bars), list(bars.values()), color=["tab:blue", "tab:orange", "tab:green", "tab:red"][: len(bars)])
     ax.set_ylim(0, 1)
@@ -92,26 +91,7 @@ def _plot_bars(title: str, bars: dict[str, float], path: Path, ylabel: str) -> P
     ax.set_title(title)
     for i, value in enumerate(bars.values()):
         ax.text(i, value + 0.02, f"{value:.0%}", ha="center")
-    return _save(fig, path)
-
-
-def _pyplot():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _save(fig, path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
-    return path
+    return save_figure(fig, path)
 
 
 def write_report(run: str | Path, out: str | Path | None = None) -> Path:

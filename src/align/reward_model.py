@@ -16,7 +16,7 @@ from typing import Any
 
 from trl import ModelConfig, RewardConfig, ScriptArguments
 
-from align.errors import UserError, first_line
+from align.errors import UserError
 from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
@@ -105,16 +105,14 @@ def peft_config_for(model_args: ModelConfig):
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
     from trl import RewardTrainer, get_quantization_config
 
+    from align.training import construct_trainer
+
     tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
-    try:
-        return RewardTrainer(model=model_args.model_name_or_path, args=training_args, train_dataset=train,
-                             eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config_for(model_args),
-                             quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
-    except OSError as err:
-        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
-    except ValueError as err:  # TRL's config / data checks: one line
-        raise UserError(first_line(err)) from err
+    return construct_trainer(
+        RewardTrainer, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
+        train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config_for(model_args),
+        quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
 
 
 def pairwise_accuracy(model, dataset, pad_token_id: int, batch_size: int = 32) -> float:

@@ -70,3 +70,16 @@ def save_run(trainer, metrics: dict, tokenizer=None) -> bool:
     trainer.save_metrics("all", metrics)
     trainer.save_state()
     return True
+
+
+def construct_trainer(trainer_cls, model_name: str | None = None, **kwargs):
+    """``trainer_cls(**kwargs)`` with the user's mistakes as one line: a model that cannot load (TRL trainers load
+    a model given by name), and TRL's config and data checks (ValueError)."""
+    from align.errors import first_line
+
+    try:
+        return trainer_cls(**kwargs)
+    except OSError as err:
+        raise UserError(f"model {model_name}: could not load: {first_line(err)}") from err
+    except ValueError as err:
+        raise UserError(first_line(err)) from err
