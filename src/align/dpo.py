@@ -84,20 +84,14 @@ def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, mode
     """Train with DPO, save the policy; returns the final metrics (with the gold win-rate when asked)."""
     from transformers import set_seed
 
-    from align.reward_model import load_pairs
-    from align.training import resolve_checkpoint
+    from align.reward_model import load_training_pairs
+    from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
-    if model_args.load_in_4bit and not model_args.use_peft:
-        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
+    check_quantized_training(model_args)
     if script_args.win_rate_prompts and not script_args.world:
         raise UserError("win_rate_prompts needs world (the tiny world whose labeler judges the answers)")
-    with training_args.main_process_first(desc="loading the preference pairs"):
-        train, heldout = load_pairs(script_args, training_args.seed)
-    if heldout is None and training_args.eval_strategy != "no":
-        logger.warning("no pairs held out: evaluation is off")
-        training_args.eval_strategy = "no"
-    logger.info("%d training pairs, %d held out", len(train), 0 if heldout is None else len(heldout))
+    train, heldout = load_training_pairs(script_args, training_args)
     trainer = build_trainer(script_args, training_args, model_args, train, heldout)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
@@ -105,11 +99,6 @@ def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, mode
         metrics.update(trainer.evaluate())
     if script_args.win_rate_prompts and trainer.is_world_process_zero():
         metrics.update(gold_win_rate(script_args, trainer, model_args.model_name_or_path))
-    trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(training_args.output_dir)
-        trainer.model.generation_config.save_pretrained(training_args.output_dir)
-        trainer.save_metrics("all", metrics)
-        trainer.save_state()
+    if save_run(trainer, metrics):
         logger.info("saved the DPO policy to %s", os.path.abspath(training_args.output_dir))
     return metrics

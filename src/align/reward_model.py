@@ -65,6 +65,17 @@ def load_pairs(script_args, seed: int = 0):
     return train, test
 
 
+def load_training_pairs(script_args, training_args):
+    """``load_pairs`` on the main process first; evaluation turned off (with a warning) when nothing is held out."""
+    with training_args.main_process_first(desc="loading the preference pairs"):
+        train, heldout = load_pairs(script_args, training_args.seed)
+    if heldout is None and training_args.eval_strategy != "no":
+        logger.warning("no pairs held out: evaluation is off")
+        training_args.eval_strategy = "no"
+    logger.info("%d training pairs, %d held out", len(train), 0 if heldout is None else len(heldout))
+    return train, heldout
+
+
 def load_tokenizer_for(model_args: ModelConfig, dataset, trust_remote_code: bool = False):
     """The model's tokenizer with a pad token; conversational pairs need its chat template."""
     from align.tokenizer import load_tokenizer
@@ -166,17 +177,11 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
     """Train the reward model, measure held-out pairwise accuracy, save; returns the final metrics."""
     from transformers import set_seed
 
-    from align.training import resolve_checkpoint
+    from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
-    if model_args.load_in_4bit and not model_args.use_peft:
-        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
-    with training_args.main_process_first(desc="loading the preference pairs"):
-        train, heldout = load_pairs(script_args, training_args.seed)
-    if heldout is None and training_args.eval_strategy != "no":
-        logger.warning("no pairs held out: evaluation is off")
-        training_args.eval_strategy = "no"
-    logger.info("%d training pairs, %d held out", len(train), 0 if heldout is None else len(heldout))
+    check_quantized_training(model_args)
+    train, heldout = load_training_pairs(script_args, training_args)
     trainer = build_trainer(script_args, training_args, model_args, train, heldout)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
@@ -188,11 +193,7 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
                                                      training_args.per_device_eval_batch_size)
         metrics["eval_pairs"] = len(trainer.eval_dataset)
         logger.info("held-out pairwise accuracy: %.3f (%d pairs)", metrics["eval_accuracy"], metrics["eval_pairs"])
-    trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        trainer.processing_class.save_pretrained(training_args.output_dir)
-        trainer.save_metrics("all", metrics)
-        trainer.save_state()
+    if save_run(trainer, metrics):
         if model_args.use_peft and script_args.merge_lora:
             merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
             logger.info("merged reward model saved to %s", merged)

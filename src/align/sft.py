@@ -209,11 +209,10 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     from transformers import set_seed
 
     from align.modeling import count_parameters
-    from align.training import resolve_checkpoint, save_run, split_holdout
+    from align.training import check_quantized_training, resolve_checkpoint, save_run, split_holdout
 
     set_seed(training_args.seed)
-    if model_args.load_in_4bit and not model_args.use_peft:
-        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
+    check_quantized_training(model_args)
     trust = training_args.trust_remote_code
     tokenizer, added = prepare_tokenizer(script_args, model_args, trust)
     with training_args.main_process_first(desc="building the SFT dataset"):

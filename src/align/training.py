@@ -83,3 +83,9 @@ def construct_trainer(trainer_cls, model_name: str | None = None, **kwargs):
         raise UserError(f"model {model_name}: could not load: {first_line(err)}") from err
     except ValueError as err:
         raise UserError(first_line(err)) from err
+
+
+def check_quantized_training(model_args) -> None:
+    """4-bit weights cannot be trained directly: QLoRA needs adapters."""
+    if model_args.load_in_4bit and not model_args.use_peft:
+        raise UserError("load_in_4bit trains adapters only: set use_peft: true (QLoRA)")
