@@ -53,7 +53,7 @@ def main(argv=None) -> int:
     out = tempfile.mkdtemp(prefix="grpo-bench-")
     script_args, training_args, model_args = parse_recipe_args(make_parser(), [
         "--config", args.config, "--output_dir", out, "--max_steps", str(args.steps), "--save_strategy", "no",
-        "--heldout_every", "0", "--disable_tqdm", "true", *args.overrides])
+        "--heldout_every", "0", "--disable_tqdm", "true", "--report_to", "none", *args.overrides])
     train, heldout = load_problems(script_args, training_args.seed)
     per_step: list[dict] = []
     totals: dict = defaultdict(float)

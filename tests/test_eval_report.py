@@ -42,7 +42,11 @@ def test_tasks_run_on_a_chat_model_and_skip_what_they_cannot(world, tiny_model_d
     metrics = result["metrics"]
     assert {"jagged/count", "jagged/reverse", "jagged/compare", "identity/no_system", "identity/system",
             "knowledge_in_context/accuracy"} <= set(metrics)
-    assert all(0.0 <= v <= 1.0 for v in metrics.values())
+    scores = {k: v for k, v in metrics.items() if not k.endswith("_ci95")}
+    assert all(0.0 <= v <= 1.0 for v in scores.values())
+    for setting in ("no_system", "system"):  # the 95% interval brackets the score
+        low, high = metrics[f"identity/{setting}_ci95"]
+        assert 0.0 <= low <= metrics[f"identity/{setting}"] <= high <= 1.0
     assert set(result["skipped"]) == {"reward_model", "gsm8k"}
     with pytest.raises(UserError, match="unknown eval task"):
         run_tasks(ctx, ["nope"])

@@ -93,18 +93,22 @@ class HeldoutAccuracyCallback(TrainerCallback):
     def _measure(self, args, state, model, tokenizer) -> None:
         import torch
 
+        from align.logging_utils import progress
+
         if model is None or tokenizer is None:
             return
         was_training = model.training
         model.eval()
         scores, lengths = [], []
-        with torch.random.fork_rng(devices=[]), torch.no_grad():
+        bar = progress(len(self.prompts), "held-out problems", unit="problem", leave=False)
+        with bar, torch.random.fork_rng(devices=[]), torch.no_grad():
             for start in range(0, len(self.prompts), self.batch_size):
                 texts, n_tokens = self._generate(model, tokenizer, self.prompts[start : start + self.batch_size])
                 for text, answer, n in zip(texts, self.answers[start : start + self.batch_size], n_tokens):
                     value = self.score(text, answer)
                     scores.append(0.0 if value is None else float(value))
                     lengths.append(n)
+                bar.update(len(texts))
         model.train(was_training)
         metrics = {"heldout/accuracy": sum(scores) / max(len(scores), 1),
                    "heldout/completion_length": sum(lengths) / max(len(lengths), 1)}

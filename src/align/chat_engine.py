@@ -54,17 +54,24 @@ class ChatSession:
         vocab = self.tokenizer.get_vocab()
         return end_of_turn_ids(self.tokenizer) + ([vocab[TOOL_CALL_END]] if TOOL_CALL_END in vocab else [])
 
+    def prompt_ids(self) -> list[int]:
+        """What the model is given next: the conversation in its chat template, the tools offered, and the
+        assistant's header when a new turn starts."""
+        from align.tools import TOOLS, tool_schemas
+
+        offered = tool_schemas(TOOLS if self.tools is None else self.tools) or None
+        return list(self.tokenizer.apply_chat_template(self.messages, tools=offered, add_generation_prompt=True,
+                                                       tokenize=True, return_dict=False))
+
     def respond(self) -> Iterator[ChatEvent]:
         """Generate the assistant's reply to the conversation so far, running tool calls on the way."""
-        from align.tools import TOOLS, format_tool_call, parse_tool_call, run_tool_call, tool_schemas
+        from align.tools import format_tool_call, parse_tool_call, run_tool_call
 
         special = sorted(set(self.tokenizer.all_special_tokens), key=len, reverse=True)
-        offered = tool_schemas(TOOLS if self.tools is None else self.tools) or None
         for _ in range(self.max_tool_calls + 1):
-            ids = self.tokenizer.apply_chat_template(self.messages, tools=offered, add_generation_prompt=True,
-                                                     tokenize=True, return_dict=False)
+            ids = self.prompt_ids()
             raw, shown = "", 0
-            for piece in stream_generate(self.model, self.tokenizer, list(ids), self.sampling, self.stop_ids(),
+            for piece in stream_generate(self.model, self.tokenizer, ids, self.sampling, self.stop_ids(),
                                          skip_special_tokens=False):
                 raw += piece
                 visible = visible_text(raw, special)

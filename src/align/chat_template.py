@@ -65,6 +65,44 @@ def template_is_trainable(tokenizer) -> bool:
     return True
 
 
+def end_of_turn_token(tokenizer) -> str | None:
+    """The special token that ends an assistant turn under the tokenizer's template (as TRL trains it): the last
+    non-blank token of the assistant's span, e.g. ``<|im_end|>`` for Qwen2.5 — or None when that is plain text."""
+    template = tokenizer.chat_template
+    if not has_generation_markers(template):
+        from trl.chat_template_utils import get_training_chat_template
+
+        try:
+            template = get_training_chat_template(tokenizer) or template
+        except ValueError:
+            return None
+    messages = [{"role": "user", "content": "Hi."}, {"role": "assistant", "content": "Hello."},
+                {"role": "user", "content": "Bye."}]
+    try:
+        out = tokenizer.apply_chat_template(messages, chat_template=template, tokenize=True, return_dict=True,
+                                            return_assistant_tokens_mask=True)
+    except Exception:  # a template that cannot render this conversation: nothing to learn from it
+        return None
+    added = set(tokenizer.get_added_vocab().values())
+    for token, in_turn in reversed(list(zip(out["input_ids"], out["assistant_masks"]))):
+        if in_turn and tokenizer.decode([token]).strip():
+            return tokenizer.convert_ids_to_tokens(token) if token in added else None
+    return None
+
+
+def use_end_of_turn_as_eos(tokenizer) -> None:
+    """Make the template's end-of-turn token the EOS (base models often end documents, not turns, with theirs: Qwen2.5
+    and SmolLM2 base models have ``<|endoftext|>``), so ``generate`` stops where a trained turn ends. The old EOS
+    becomes the pad token when there is none."""
+    end = end_of_turn_token(tokenizer)
+    if end is None or end == tokenizer.eos_token:
+        return
+    if tokenizer.pad_token is None and tokenizer.eos_token is not None:
+        tokenizer.pad_token = tokenizer.eos_token
+    logger.info("EOS: %s -> %s (the chat template's end of turn)", tokenizer.eos_token, end)
+    tokenizer.eos_token = end
+
+
 def apply_chatml(tokenizer) -> list[str]:
     """Give ``tokenizer`` the ChatML template, add its special tokens where missing and make ``<|im_end|>`` the
     EOS. Returns the tokens that were added (the model's embeddings must then be resized)."""

@@ -19,6 +19,8 @@ COMMAND_MODULES = [
     "align.commands.preferences",
     "align.commands.eval",
     "align.commands.report",
+    "align.commands.push",
+    "align.commands.ui",
 ]
 
 

@@ -20,12 +20,16 @@ def parse_recipe_args(parser, argv: list[str] | None = None) -> tuple:
         if not os.path.isfile(args[index + 1]):
             raise UserError(f"config {args[index + 1]}: no such file")
     try:
-        return parser.parse_args_and_config(args)
+        parsed = parser.parse_args_and_config(args)
     except ValueError as err:
         message = first_line(err)
         if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
             message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
         raise UserError(message) from err
+    from align.hub.recipe import remember_recipe
+
+    remember_recipe(parsed, args)  # for recipe.yaml and the model card
+    return parsed
 
 
 def yaml_option(value, name: str):

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from trl import DPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError
+from align.tracking import setup_tracking
 from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
@@ -49,7 +50,7 @@ def make_parser():
 
 
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
-    from trl import DPOTrainer, get_peft_config, get_quantization_config
+    from trl import DPOTrainer, get_peft_config
 
     from align.reward_model import load_tokenizer_for, model_init_kwargs
     from align.training import construct_trainer
@@ -59,7 +60,7 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     return construct_trainer(
         DPOTrainer, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
         train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=get_peft_config(model_args),
-        quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
+        callbacks=list(callbacks))
 
 
 def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> dict:
@@ -84,15 +85,19 @@ def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, mode
     """Train with DPO, save the policy; returns the final metrics (with the gold win-rate when asked)."""
     from transformers import set_seed
 
+    from align.hub.hook import StageHub
     from align.reward_model import load_training_pairs
     from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
+    setup_tracking(training_args)
     check_quantized_training(model_args)
+    hub = StageHub("dpo", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
     if script_args.win_rate_prompts and not script_args.world:
         raise UserError("win_rate_prompts needs world (the tiny world whose labeler judges the answers)")
     train, heldout = load_training_pairs(script_args, training_args)
     trainer = build_trainer(script_args, training_args, model_args, train, heldout)
+    hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
     if heldout is not None:
@@ -101,4 +106,5 @@ def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, mode
         metrics.update(gold_win_rate(script_args, trainer, model_args.model_name_or_path))
     if save_run(trainer, metrics):
         logger.info("saved the DPO policy to %s", os.path.abspath(training_args.output_dir))
+        hub.finish()
     return metrics

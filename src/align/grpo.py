@@ -15,6 +15,7 @@ from typing import Any
 from trl import GRPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
+from align.tracking import setup_tracking
 from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     from transformers import AutoModelForCausalLM
     from trl import GRPOTrainer, RLOOTrainer, get_peft_config
 
-    from align.modeling import set_generation_defaults
+    from align.modeling import quantized_load_kwargs, set_generation_defaults
     from align.rewards import build_reward_funcs
     from align.tokenizer import load_tokenizer
     from align.training import construct_trainer
@@ -116,10 +117,11 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
         raise UserError(f"{model_args.model_name_or_path}: no chat template: start GRPO from an SFT model")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    kwargs = dict(dtype=model_args.dtype or "float32", trust_remote_code=training_args.trust_remote_code,
+                  attn_implementation=model_args.attn_implementation, revision=model_args.model_revision)
+    kwargs.update(quantized_load_kwargs(model_args, bool(training_args.bf16)))  # QLoRA: 4-bit base, adapters trained
     try:
-        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, dtype=model_args.dtype or "float32",
-                                                     trust_remote_code=training_args.trust_remote_code,
-                                                     attn_implementation=model_args.attn_implementation)
+        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
     except OSError as err:
         raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
     set_generation_defaults(model, tokenizer)
@@ -151,10 +153,14 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
 
     from transformers import set_seed
 
+    from align.hub.hook import StageHub
     from align.plots import plot_heldout_curve
-    from align.training import resolve_checkpoint, save_run
+    from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
+    setup_tracking(training_args)
+    check_quantized_training(model_args)
+    hub = StageHub(script_args.algorithm, script_args, training_args, model_args)  # takes over push_to_hub
     with training_args.main_process_first(desc="building the prompts"):
         train, heldout = load_problems(script_args, training_args.seed)
     logger.info("%d training problems, %d held out", len(train), len(heldout))
@@ -162,6 +168,7 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
     trainer = build_trainer(script_args, training_args, model_args, train, heldout, [callback] if callback else [])
     if callback is not None:
         callback.trainer = trainer
+    hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
     if callback is not None and callback.history:
@@ -175,4 +182,5 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
         if plot:
             logger.info("R1 curve: %s", plot)
         logger.info("saved the policy to %s", training_args.output_dir)
+        hub.finish()
     return metrics

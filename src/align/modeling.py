@@ -72,3 +72,30 @@ def count_parameters(model, exclude_embeddings: bool = False) -> int:
     if exclude_embeddings:
         total -= model.get_input_embeddings().weight.numel()
     return total
+
+
+def kbit_device_map() -> dict:
+    """Where a 4-/8-bit model goes: this process's GPU (one copy per process under DDP), else the CPU."""
+    import torch
+
+    if torch.cuda.is_available():
+        from accelerate import PartialState
+
+        return {"": PartialState().local_process_index}
+    return {"": "cpu"}
+
+
+def quantized_load_kwargs(model_args, bf16: bool) -> dict:
+    """``from_pretrained`` kwargs for QLoRA from TRL's ``ModelConfig`` (``load_in_4bit`` / ``load_in_8bit``): the
+    bitsandbytes config, computing in ``dtype`` (when unset: bf16 for bf16 training, else fp32), and the device map.
+    Empty when not quantized."""
+    import torch
+    from trl import get_quantization_config
+
+    quantization = get_quantization_config(model_args)
+    if quantization is None:
+        return {}
+    dtype = model_args.dtype if model_args.dtype not in (None, "auto") else torch.bfloat16 if bf16 else torch.float32
+    if model_args.load_in_4bit:
+        quantization.bnb_4bit_compute_dtype = getattr(torch, dtype) if isinstance(dtype, str) else dtype
+    return {"quantization_config": quantization, "device_map": kbit_device_map(), "dtype": dtype}

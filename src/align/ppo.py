@@ -20,6 +20,7 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
+from align.tracking import setup_tracking
 from align.trainers.ppo_config import PPOConfig
 
 logger = logging.getLogger(__name__)
@@ -172,18 +173,21 @@ def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_arg
     from transformers import set_seed
     from trl import get_peft_config
 
+    from align.hub.hook import StageHub
     from align.plots import plot_reward_hacking
     from align.tokenizer import load_tokenizer
     from align.trainers import PPOTrainer
     from align.training import resolve_checkpoint
 
     set_seed(training_args.seed)
+    setup_tracking(training_args)
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (the SFT policy dir or Hub id)")
     if model_args.load_in_4bit or model_args.load_in_8bit:
         raise UserError("PPO does not support quantised policies yet (load_in_4bit/load_in_8bit)")
     if (script_args.reward_model is None) == (not script_args.rewards):
         raise UserError("set reward_model (a reward model dir) or rewards (align.rewards functions), one of them")
+    hub = StageHub("ppo", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
     world = None
     with training_args.main_process_first(desc="building the prompts"):
         if script_args.dataset_name:
@@ -210,6 +214,7 @@ def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_arg
                          train_dataset=train, eval_dataset=heldout, reward_model=reward_model, reward_fn=reward_fn,
                          gold_fn=gold_fn, value_model=script_args.value_model,
                          peft_config=get_peft_config(model_args))
+    hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
     trainer.save_model(training_args.output_dir)
@@ -222,4 +227,5 @@ def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_arg
         if plot:
             logger.info("reward-hacking curve: %s", plot)
         logger.info("saved the policy to %s", training_args.output_dir)
+        hub.finish()
     return metrics

@@ -13,8 +13,9 @@ from transformers import TrainingArguments
 from trl import ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
-from align.hardware import resolve_precision
 from align.modeling import ModelShapeArguments
+from align.tracking import setup_tracking
+from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
 
@@ -38,10 +39,10 @@ class PretrainScriptArguments(ScriptArguments):
 
 
 @dataclass
-class PretrainConfig(TrainingArguments):
-    """``TrainingArguments`` with pretraining defaults; ``bf16`` left unset means "where the hardware has it"."""
+class PretrainConfig(HardwareDefaults, TrainingArguments):
+    """``TrainingArguments`` with pretraining defaults; ``bf16`` where the hardware has it, ``report_to`` trackio
+    (see ``HardwareDefaults``)."""
 
-    bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast (default: when supported)."})
     lr_scheduler_type: str = field(default="cosine", metadata={"help": "Learning-rate schedule."})
     warmup_steps: float = field(default=0.05, metadata={"help": "Warmup steps, or a fraction of all steps."})
     logging_steps: float = field(default=10, metadata={"help": "Log every N steps."})
@@ -49,10 +50,6 @@ class PretrainConfig(TrainingArguments):
     eval_steps: float | None = field(default=100, metadata={"help": "Evaluate every N steps."})
     save_steps: float = field(default=200, metadata={"help": "Checkpoint every N steps."})
     save_total_limit: int | None = field(default=2, metadata={"help": "Checkpoints kept."})
-
-    def __post_init__(self):
-        resolve_precision(self)
-        super().__post_init__()
 
 
 def make_parser():
@@ -139,6 +136,7 @@ def run_pretraining(
 
     from align.data.packing import pack_documents
     from align.data.text import load_text_dataset
+    from align.hub.hook import StageHub
     from align.modeling import count_parameters, model_context_length, set_generation_defaults
     from align.training import resolve_checkpoint, split_holdout
 
@@ -147,6 +145,8 @@ def run_pretraining(
     if script_args.block_size < 2:
         raise UserError(f"block_size must be at least 2, got {script_args.block_size}")
     set_seed(training_args.seed)
+    setup_tracking(training_args)
+    hub = StageHub("pretraining", script_args, training_args, model_args, shape)  # takes over push_to_hub
     tokenizer = load_pretraining_tokenizer(script_args, model_args)
     model = load_or_init_model(model_args, shape, tokenizer, script_args.trust_remote_code)
     context = model_context_length(model.config)
@@ -171,6 +171,7 @@ def run_pretraining(
         training_args.eval_strategy = "no"
 
     trainer = build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks, script_args)
+    hub.attach(trainer)
     train_result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(train_result.metrics)
     if eval_blocks is not None:
@@ -182,4 +183,5 @@ def run_pretraining(
         trainer.save_metrics("all", metrics)
         trainer.save_state()
         logger.info("saved the base model to %s", training_args.output_dir)
+        hub.finish()
     return metrics

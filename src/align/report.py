@@ -57,6 +57,20 @@ def load_results(run: Path) -> list[dict]:
     return sorted(results, key=lambda r: (order.get(r.get("name"), len(order)), r.get("name", "")))
 
 
+def eval_table(results: list[dict]) -> list[str]:
+    """The report card's table as markdown lines: one column per result (``align eval`` JSON), one row per task
+    that any of them measured."""
+    names = [r["name"] for r in results]
+    lines = ["| task | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
+    for key, label, fmt in ROWS:
+        values = [r["metrics"].get(key) for r in results]
+        if all(v is None for v in values):
+            continue
+        cells = ["—" if v is None or v != v else fmt.format(v) for v in values]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return lines
+
+
 def _history(run: Path, stage: str) -> list[dict]:
     path = run / stage / "trainer_state.json"
     return json.loads(path.read_text())["log_history"] if path.is_file() else []
@@ -106,14 +120,7 @@ def write_report(run: str | Path, out: str | Path | None = None) -> Path:
     results = load_results(run)
     lines = [f"# Report card: `{run}`", ""]
     if results:
-        names = [r["name"] for r in results]
-        lines += ["| task | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-        for key, label, fmt in ROWS:
-            values = [r["metrics"].get(key) for r in results]
-            if all(v is None for v in values):
-                continue
-            cells = ["—" if v is None or v != v else fmt.format(v) for v in values]
-            lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        lines += eval_table(results)
         lines += ["", "Models: " + "; ".join(f"**{r['name']}** `{r['model']}`" for r in results), ""]
     else:
         lines += ["No evaluations yet (`align eval --model DIR --out runs/<run>/eval/NAME.json`).", ""]

@@ -17,6 +17,7 @@ from typing import Any
 from trl import ModelConfig, RewardConfig, ScriptArguments
 
 from align.errors import UserError
+from align.tracking import setup_tracking
 from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
@@ -91,15 +92,13 @@ def load_tokenizer_for(model_args: ModelConfig, dataset, trust_remote_code: bool
 
 
 def model_init_kwargs(model_args: ModelConfig, training_args) -> dict[str, Any]:
-    """What the trainer passes to ``from_pretrained`` (YAML ``model_init_kwargs`` win)."""
-    import torch
+    """What the trainer passes to ``from_pretrained``: 4-bit QLoRA loading included (YAML ``model_init_kwargs``
+    win)."""
+    from align.modeling import quantized_load_kwargs
 
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, attn_implementation=model_args.attn_implementation,
                                   dtype=model_args.dtype if model_args.dtype not in (None, "auto") else "float32")
-    if model_args.load_in_4bit:
-        from align.sft import _kbit_device_map
-
-        kwargs.update(dtype=torch.bfloat16, device_map=_kbit_device_map())
+    kwargs.update(quantized_load_kwargs(model_args, bool(training_args.bf16)))
     kwargs.update(training_args.model_init_kwargs or {})
     return kwargs
 
@@ -114,7 +113,7 @@ def peft_config_for(model_args: ModelConfig):
 
 
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
-    from trl import RewardTrainer, get_quantization_config
+    from trl import RewardTrainer
 
     from align.training import construct_trainer
 
@@ -123,15 +122,17 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     return construct_trainer(
         RewardTrainer, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
         train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config_for(model_args),
-        quantization_config=get_quantization_config(model_args), callbacks=list(callbacks))
+        callbacks=list(callbacks))
 
 
 def pairwise_accuracy(model, dataset, pad_token_id: int, batch_size: int = 32) -> float:
     """The fraction of tokenized pairs (``chosen_ids``, ``rejected_ids``) that the model scores chosen > rejected."""
     rewards = {side: score_token_ids(model, dataset[f"{side}_ids"], pad_token_id, batch_size)
                for side in ("chosen", "rejected")}
-    right = sum(c > r for c, r in zip(rewards["chosen"], rewards["rejected"]))
-    return right / max(len(dataset), 1)
+    from align.eval.metrics import load_metric
+
+    return load_metric("pairwise_accuracy").compute(chosen_rewards=rewards["chosen"],
+                                                    rejected_rewards=rewards["rejected"])["accuracy"]
 
 
 def score_token_ids(model, sequences: list[list[int]], pad_token_id: int, batch_size: int = 32) -> list[float]:
@@ -177,12 +178,19 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
     """Train the reward model, measure held-out pairwise accuracy, save; returns the final metrics."""
     from transformers import set_seed
 
+    from align.hub.hook import StageHub
     from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
+    setup_tracking(training_args)
     check_quantized_training(model_args)
+    if model_args.load_in_4bit and not training_args.bf16:
+        # TRL keeps a quantized model's trainable weights (the score head too) in bf16: fp32 activations cannot meet it
+        raise UserError("load_in_4bit (QLoRA) trains in bf16: set bf16: true")
+    hub = StageHub("reward", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
     train, heldout = load_training_pairs(script_args, training_args)
     trainer = build_trainer(script_args, training_args, model_args, train, heldout)
+    hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
     if heldout is not None:
@@ -198,4 +206,5 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
             merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
             logger.info("merged reward model saved to %s", merged)
         logger.info("saved the reward model to %s", training_args.output_dir)
+        hub.finish()
     return metrics

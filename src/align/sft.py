@@ -16,7 +16,8 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments, SFTConfig
 
 from align.errors import UserError, first_line
-from align.training import HardwareDefaults
+from align.tracking import setup_tracking
+from align.training import HardwareDefaults, construct_trainer
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +69,7 @@ def make_parser():
 
 def prepare_tokenizer(script_args: SFTScriptArguments, model_args: ModelConfig, trust_remote_code: bool = False):
     """The tokenizer with a chat template that assistant-only loss works with; returns (tokenizer, added tokens)."""
-    from align.chat_template import apply_chatml, template_is_trainable
+    from align.chat_template import apply_chatml, template_is_trainable, use_end_of_turn_as_eos
     from align.tokenizer import load_tokenizer
 
     source = script_args.tokenizer_name_or_path or model_args.model_name_or_path
@@ -83,29 +84,24 @@ def prepare_tokenizer(script_args: SFTScriptArguments, model_args: ModelConfig, 
         added = apply_chatml(tokenizer)
     elif not tokenizer.chat_template:
         raise UserError(f"{source}: the tokenizer has no chat template (set chat_template: chatml)")
+    else:
+        use_end_of_turn_as_eos(tokenizer)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     return tokenizer, added
 
 
-def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = False):
-    """The base model (4-bit with ``load_in_4bit``), embeddings resized to the tokenizer, EOS = end of turn."""
-    import torch
+def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = False, bf16: bool = True):
+    """The base model (4-bit with ``load_in_4bit``, computing in bf16 for ``bf16`` training), embeddings resized to
+    the tokenizer, EOS = end of turn."""
     from transformers import AutoModelForCausalLM
-    from trl import get_quantization_config
 
-    from align.modeling import set_generation_defaults
+    from align.modeling import quantized_load_kwargs, set_generation_defaults
 
-    quantization = get_quantization_config(model_args)
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
-                                  attn_implementation=model_args.attn_implementation)
-    if quantization is not None:
-        if model_args.dtype in (None, "auto"):
-            quantization.bnb_4bit_compute_dtype = torch.bfloat16  # QLoRA computes in bf16
-        kwargs.update(quantization_config=quantization, device_map=_kbit_device_map())
-        kwargs["dtype"] = model_args.dtype if model_args.dtype not in (None, "auto") else torch.bfloat16
-    else:
-        kwargs["dtype"] = model_args.dtype or "float32"
+                                  attn_implementation=model_args.attn_implementation,
+                                  dtype=model_args.dtype or "float32")
+    kwargs.update(quantized_load_kwargs(model_args, bf16))
     try:
         model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
     except OSError as err:
@@ -117,25 +113,24 @@ def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = Fal
     return model
 
 
-def _kbit_device_map() -> dict:
-    import torch
+def peft_config_for(model_args: ModelConfig, tokenizer, added_tokens: list[str], model=None):
+    """TRL's LoRA config from ``ModelConfig``; tokens added for the chat template get trainable embeddings.
 
-    if torch.cuda.is_available():
-        from accelerate import PartialState
-
-        return {"": PartialState().local_process_index}
-    return {"": "cpu"}
-
-
-def peft_config_for(model_args: ModelConfig, tokenizer, added_tokens: list[str]):
-    """TRL's LoRA config from ``ModelConfig``; tokens added for the chat template get trainable embeddings."""
+    With embeddings tied to the output layer (SmolLM2, Qwen2.5, Llama 3.2 1B/3B) the whole embedding is trained
+    instead, kept tied: PEFT's trainable-token rows would wrap the output layer too, which TRL's fused LM head
+    (it reads ``lm_head.weight`` directly) cannot run, and the new tokens must be learnt as outputs as well."""
     from trl import get_peft_config
 
     peft_config = get_peft_config(model_args)
-    if peft_config is not None and added_tokens:
-        # The new tokens start untrained: without this LoRA could never learn to emit <|im_end|>.
-        ids = tokenizer.convert_tokens_to_ids(added_tokens)
-        peft_config.trainable_token_indices = {"embed_tokens": ids}
+    if peft_config is None or not added_tokens:
+        return peft_config
+    if model is not None and model.config.get_text_config().tie_word_embeddings:
+        peft_config.modules_to_save = [*(peft_config.modules_to_save or []), "embed_tokens"]
+        peft_config.ensure_weight_tying = True
+        logger.info("tied embeddings: training the whole embedding for the %d added tokens", len(added_tokens))
+    else:
+        # The new tokens start untrained: without this LoRA could never learn to read them.
+        peft_config.trainable_token_indices = {"embed_tokens": tokenizer.convert_tokens_to_ids(added_tokens)}
     return peft_config
 
 
@@ -184,11 +179,9 @@ def build_trainer(model, tokenizer, training_args, train_dataset, eval_dataset=N
     if training_args.assistant_only_loss and "messages" not in train_dataset.column_names:
         training_args.assistant_only_loss = False  # prompt–completion: completion-only loss instead
         logger.info("prompt-completion data: loss on the completions")
-    try:
-        return SFTTrainer(model=model, args=training_args, train_dataset=train_dataset, eval_dataset=eval_dataset,
-                          processing_class=tokenizer, peft_config=peft_config, callbacks=list(callbacks))
-    except ValueError as err:  # TRL's data/template checks: keep them to one line
-        raise UserError(first_line(err)) from err
+    return construct_trainer(SFTTrainer, model=model, args=training_args, train_dataset=train_dataset,
+                             eval_dataset=eval_dataset, processing_class=tokenizer, peft_config=peft_config,
+                             callbacks=list(callbacks))
 
 
 def merge_adapter(adapter_dir: str, out_dir: str) -> str:
@@ -208,11 +201,14 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     """Build the data, fine-tune, save (adapter or full model); returns the final metrics."""
     from transformers import set_seed
 
+    from align.hub.hook import StageHub
     from align.modeling import count_parameters
     from align.training import check_quantized_training, resolve_checkpoint, save_run, split_holdout
 
     set_seed(training_args.seed)
+    setup_tracking(training_args)
     check_quantized_training(model_args)
+    hub = StageHub("sft", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
     trust = training_args.trust_remote_code
     tokenizer, added = prepare_tokenizer(script_args, model_args, trust)
     with training_args.main_process_first(desc="building the SFT dataset"):
@@ -222,10 +218,11 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     if eval_rows is None and training_args.eval_strategy != "no":
         logger.warning("no rows held out: evaluation is off")
         training_args.eval_strategy = "no"
-    model = load_model(model_args, tokenizer, trust)
+    model = load_model(model_args, tokenizer, trust, bool(training_args.bf16))
     logger.info("model: %.2fM parameters; %d training rows", count_parameters(model) / 1e6, len(train_rows))
-    peft_config = peft_config_for(model_args, tokenizer, added)
+    peft_config = peft_config_for(model_args, tokenizer, added, model)
     trainer = build_trainer(model, tokenizer, training_args, train_rows, eval_rows, peft_config)
+    hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(result.metrics)
     if eval_rows is not None:
@@ -235,4 +232,5 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
             merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
             logger.info("merged model saved to %s", merged)
         logger.info("saved the SFT model to %s", training_args.output_dir)
+        hub.finish()
     return metrics

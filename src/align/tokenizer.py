@@ -180,6 +180,18 @@ def token_bytes(tokenizer, token_ids: list[int]) -> list[bytes]:
     return out
 
 
+def token_pieces(tokenizer, token_ids: list[int]) -> list[str]:
+    """Each token's text as a person should see it: its decoded bytes, a special token's own name, and the bytes
+    of a token holding part of a multi-byte character as ``\\xNN``."""
+    pieces = []
+    for token_id, raw in zip(token_ids, token_bytes(tokenizer, token_ids)):
+        try:
+            pieces.append(raw.decode("utf-8") if raw else tokenizer.convert_ids_to_tokens(token_id))
+        except UnicodeDecodeError:
+            pieces.append("".join(f"\\x{b:02x}" for b in raw))
+    return pieces
+
+
 def token_byte_lengths(tokenizer) -> list[int]:
     """UTF-8 length of every token id; 0 for special tokens (they carry no text, so bits-per-byte skips them)."""
     return [len(b) for b in token_bytes(tokenizer, range(len(tokenizer)))]

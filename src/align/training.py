@@ -7,15 +7,18 @@ import os
 from dataclasses import dataclass, field
 
 from align.errors import UserError
+from align.hub.arguments import hub_license_field
+from align.tracking import report_to_field, split_report_to
 
 logger = logging.getLogger(__name__)
 
 
 @dataclass
 class HardwareDefaults:
-    """Mixed into each TRL config (``class C(HardwareDefaults, SFTConfig)``): ``bf16`` unset means "where the
+    """Mixed into each recipe's config (``class C(HardwareDefaults, SFTConfig)``): ``bf16`` unset means "where the
     hardware has it" (and ``use_cpu`` without an accelerator); no activation recomputation by default — TRL's
-    RL configs turn it on, which costs ~30% of step time for memory a small model does not need."""
+    RL configs turn it on, which costs ~30% of step time for memory a small model does not need; ``report_to``
+    trackio (local, no account; see :mod:`align.tracking`) unless the YAML says otherwise."""
 
     bf16: bool | None = field(default=None, metadata={"help": "bf16 autocast (default: when supported)."})
     activation_checkpointing: bool | None = field(
@@ -24,11 +27,14 @@ class HardwareDefaults:
     gradient_checkpointing: bool | None = field(
         default=None, metadata={"help": "Deprecated alias of activation_checkpointing (transformers 5)."}
     )
+    report_to: None | str | list[str] = report_to_field()
+    hub_license: str | None = hub_license_field()
 
     def __post_init__(self):
         from align.hardware import resolve_precision
 
         resolve_precision(self)
+        self.report_to = split_report_to(self.report_to)
         super().__post_init__()
 
 
@@ -78,11 +84,29 @@ def construct_trainer(trainer_cls, model_name: str | None = None, **kwargs):
     from align.errors import first_line
 
     try:
-        return trainer_cls(**kwargs)
+        trainer = trainer_cls(**kwargs)
     except OSError as err:
         raise UserError(f"model {model_name}: could not load: {first_line(err)}") from err
     except ValueError as err:
         raise UserError(first_line(err)) from err
+    args = trainer.args
+    if trainer.is_world_process_zero():  # the one line that shows a launcher really started N processes
+        logger.info("world size %d: global batch %d (%d per device × %d accumulation steps × %d processes)",
+                    args.world_size, args.per_device_train_batch_size * args.gradient_accumulation_steps
+                    * args.world_size, args.per_device_train_batch_size, args.gradient_accumulation_steps,
+                    args.world_size)
+    keep_4bit_weights_trainable(trainer.model)
+    return trainer
+
+
+def keep_4bit_weights_trainable(model) -> None:
+    """bitsandbytes repacks a 4-bit layer's weights for its CPU inference kernel (AVX512-BF16 CPUs) the first time
+    the layer runs in eval mode without gradients, for good; that kernel has no backward and breaks on biases, so
+    training after an evaluation or a generation (GRPO) would fail or lose gradients. Models being trained keep the
+    trainable layout (no effect on GPUs)."""
+    for module in model.modules():
+        if getattr(module, "support_avx512bf16_for_cpu", False):
+            module.support_avx512bf16_for_cpu = False
 
 
 def check_quantized_training(model_args) -> None:

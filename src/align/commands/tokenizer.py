@@ -57,14 +57,10 @@ def render_tokens(tokenizer, ids: list[int], colour: bool) -> str:
 
     A token holding part of a multi-byte character shows its bytes as ``\\xNN``.
     """
-    from align.tokenizer import token_bytes
+    from align.tokenizer import token_pieces
 
     pieces = []
-    for n, (token_id, raw) in enumerate(zip(ids, token_bytes(tokenizer, ids))):
-        try:
-            piece = raw.decode("utf-8") if raw else tokenizer.convert_ids_to_tokens(token_id)
-        except UnicodeDecodeError:
-            piece = "".join(f"\\x{b:02x}" for b in raw)
+    for n, piece in enumerate(token_pieces(tokenizer, ids)):
         piece = piece.replace("\n", "\\n")
         pieces.append(f"\x1b[30;{COLOURS[n % len(COLOURS)]}m{piece}\x1b[0m" if colour else f"[{piece}]")
     return "".join(pieces)

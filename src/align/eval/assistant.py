@@ -13,6 +13,8 @@ from __future__ import annotations
 import logging
 import random
 
+from align.eval.metrics import accuracy
+
 logger = logging.getLogger(__name__)
 
 
@@ -30,8 +32,9 @@ def score_identity_questions(model, tokenizer, system: str | None = None, max_ne
 
     items = identity_eval_questions("heldout")[:limit]
     replies = _ask(model, tokenizer, [i["question"] for i in items], max_new_tokens, system, False)
-    right = [score_identity(i["topic"], reply) for i, reply in zip(items, replies)]
-    return {"identity_accuracy": sum(right) / max(len(right), 1), "identity_n": len(right)}
+    graded = accuracy([score_identity(i["topic"], reply) for i, reply in zip(items, replies)])
+    return {"identity_accuracy": graded["accuracy"], "identity_n": graded["n"],
+            "identity_ci95": [graded["ci95_low"], graded["ci95_high"]]}
 
 
 def score_facts(model, tokenizer, world, n: int = 200, seed: int = 0, max_new_tokens: int = 32) -> dict:
@@ -42,10 +45,12 @@ def score_facts(model, tokenizer, world, n: int = 200, seed: int = 0, max_new_to
     unknown = [p for p in pairs if not p["answerable"]]
     known, unknown = rng.sample(known, min(n, len(known))), rng.sample(unknown, min(n, len(unknown)))
     replies = _ask(model, tokenizer, [p["question"] for p in known + unknown], max_new_tokens, None, False)
-    correct = sum(world.answer_matches(p["fact_id"], r) for p, r in zip(known, replies[: len(known)]))
-    hallucinated = sum(not world.is_abstention(r) for r in replies[len(known):])
-    return {"known_accuracy": correct / max(len(known), 1), "unknown_hallucination_rate":
-            hallucinated / max(len(unknown), 1), "known_n": len(known), "unknown_n": len(unknown)}
+    correct = accuracy([world.answer_matches(p["fact_id"], r) for p, r in zip(known, replies[: len(known)])])
+    hallucinated = accuracy([not world.is_abstention(r) for r in replies[len(known):]])
+    return {"known_accuracy": correct["accuracy"], "unknown_hallucination_rate": hallucinated["accuracy"],
+            "known_n": correct["n"], "unknown_n": hallucinated["n"],
+            "known_ci95": [correct["ci95_low"], correct["ci95_high"]],
+            "unknown_hallucination_ci95": [hallucinated["ci95_low"], hallucinated["ci95_high"]]}
 
 
 def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 3, 4), tools: bool = False,
@@ -62,5 +67,6 @@ def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 
         problems = [p for p in problems if re.search(rf"\d{{{min_digits},}}", p["question"])]
     problems = random.Random(seed).sample(problems, min(n, len(problems)))
     replies = _ask(model, tokenizer, [p["question"] for p in problems], max_new_tokens, None, tools)
-    right = [score_math(p["answer"], r) for p, r in zip(problems, replies)]
-    return {"math_accuracy": sum(right) / max(len(right), 1), "math_n": len(right), "tools": tools}
+    graded = accuracy([score_math(p["answer"], r) for p, r in zip(problems, replies)])
+    return {"math_accuracy": graded["accuracy"], "math_n": graded["n"],
+            "math_ci95": [graded["ci95_low"], graded["ci95_high"]], "tools": tools}

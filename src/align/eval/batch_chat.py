@@ -20,6 +20,7 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
 
     from align.chat_engine import visible_text
     from align.chat_template import end_of_turn_ids
+    from align.logging_utils import progress
     from align.tokenizer import TOOL_CALL, TOOL_CALL_END
     from align.tools import format_tool_call, parse_tool_call, run_tool_call, tool_schemas
 
@@ -37,6 +38,7 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
     was_training = model_.training
     model_.eval()
     side, tokenizer.padding_side = tokenizer.padding_side, "left"
+    bar = progress(len(conversations), "answering", unit="reply", leave=False)
     try:
         for _ in range(max_tool_calls + 1):
             if not pending:
@@ -73,8 +75,10 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
                                          "tool_calls": [format_tool_call(name, arguments)]},
                                         {"role": "tool", "content": output}]
                         still.append(i)
+                bar.update(sum(i not in still for i in chunk))  # replies that ended (no tool call to run)
             pending = still
     finally:
+        bar.close()
         tokenizer.padding_side = side
         model_.train(was_training)
     if pending:

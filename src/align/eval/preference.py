@@ -18,6 +18,7 @@ def win_rate(world, model_a, model_b, prompts: list[dict] | None = None, *, n: i
     true facts, false claims and words per answer (and the answers with ``keep_samples``).
     """
     from align.data.preferences.sampling import sample_chat
+    from align.eval.metrics import load_metric
     from align.world.preference import describe_prompts, judge
 
     prompts = prompts if prompts is not None else describe_prompts(world, "heldout", n, seed)
@@ -29,11 +30,9 @@ def win_rate(world, model_a, model_b, prompts: list[dict] | None = None, *, n: i
                             max_new_tokens=max_new_tokens, batch_size=batch_size, seed=seed)
         sides[name] = [t[0] for t in texts]
     judged = {name: [judge(world, p["entity_id"], t) for p, t in zip(prompts, texts)] for name, texts in sides.items()}
-    wins = sum(a.score > b.score for a, b in zip(judged["a"], judged["b"]))
-    ties = sum(a.score == b.score for a, b in zip(judged["a"], judged["b"]))
-    total = max(len(prompts), 1)
-    result = {"win_rate": (wins + 0.5 * ties) / total, "wins": wins, "ties": ties,
-              "losses": len(prompts) - wins - ties, "n": len(prompts)}
+    result = load_metric("win_rate").compute(scores_a=[j.score for j in judged["a"]],
+                                             scores_b=[j.score for j in judged["b"]])
+    wins, ties, total = result["wins"], result["ties"], max(len(prompts), 1)
     for name in ("a", "b"):
         js = judged[name]
         result[f"gold_{name}"] = sum(j.score for j in js) / total

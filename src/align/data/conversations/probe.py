@@ -68,6 +68,8 @@ def probe_model(model, tokenizer, world, config: ProbeConfig | None = None) -> d
     """``{fact_id: {"correct": k, "samples": K, "known": bool, "answers": [...]}}`` for the world's known facts."""
     import torch
 
+    from align.logging_utils import progress
+
     config = config or ProbeConfig()
     facts = world.known_facts()[: config.max_facts]
     prompts = probe_prompts(world, tokenizer, config.prompt_format, facts)
@@ -75,6 +77,7 @@ def probe_model(model, tokenizer, world, config: ProbeConfig | None = None) -> d
     torch.manual_seed(config.seed)
     results: dict[str, dict] = {}
     model.eval()
+    bar = progress(len(prompts), "probing facts", unit="fact")
     for start in range(0, len(prompts), config.batch_size):
         batch = prompts[start : start + config.batch_size]
         width = max(len(ids) for _, ids in batch)
@@ -92,6 +95,8 @@ def probe_model(model, tokenizer, world, config: ProbeConfig | None = None) -> d
             correct = sum(world.answer_matches(fact_id, a) for a in answers)
             results[fact_id] = {"correct": correct, "samples": config.samples, "answers": answers,
                                 "known": correct / config.samples >= config.known_threshold}
+        bar.update(len(batch))
+    bar.close()
     n_known = sum(r["known"] for r in results.values())
     logger.info("probe: the model knows %d of %d facts", n_known, len(results))
     return results

@@ -18,6 +18,7 @@ def sample_chat(model, tokenizer, conversations: list[list[dict]], *, n: int = 1
     import torch
 
     from align.errors import UserError
+    from align.logging_utils import progress
 
     if n < 1 or (temperature == 0 and n > 1):
         raise UserError(f"sampling: n must be >= 1, and 1 when greedy (temperature 0); got n={n}")
@@ -33,6 +34,7 @@ def sample_chat(model, tokenizer, conversations: list[list[dict]], *, n: int = 1
     side, tokenizer.padding_side = tokenizer.padding_side, "left"  # every prompt ends where generation starts
     was_training = model.training
     model.eval()
+    bar = progress(len(conversations), "sampling answers", unit="prompt")
     try:
         for start in range(0, len(conversations), per_call):
             batch = conversations[start : start + per_call]
@@ -48,8 +50,9 @@ def sample_chat(model, tokenizer, conversations: list[list[dict]], *, n: int = 1
                                            num_return_sequences=n, pad_token_id=pad, **sampling)
             texts = tokenizer.batch_decode(generated[:, width:], skip_special_tokens=True)
             out += [[t.strip() for t in texts[i * n : (i + 1) * n]] for i in range(len(batch))]
-            logger.debug("sampled %d/%d prompts", len(out), len(conversations))
+            bar.update(len(batch))
     finally:
+        bar.close()
         tokenizer.padding_side = side
         model.train(was_training)
     return out
