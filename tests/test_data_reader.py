@@ -14,11 +14,17 @@ from align.data.web.warc import RobustWarcReader, decode_html, iter_warc_records
 REAL_WARC = SHARED_DATA / "warc" / "example.warc.gz"
 
 
-def _write_warc(path: Path, pages: list[tuple[str, bytes, str | None]], gzip: bool = True) -> list[int]:
-    """Write response records; returns each record's byte offset."""
+def _write_warc(path: Path, pages: list[tuple[str, bytes, str | None]], gzip: bool = True,
+                seed: int | None = None) -> list[int]:
+    """Write response records (with ``seed``: record ids and dates from it, so the bytes are the same every time);
+    returns each record's byte offset."""
+    import random
+    import uuid
+
     from warcio.statusandheaders import StatusAndHeaders
     from warcio.warcwriter import WARCWriter
 
+    rng = random.Random(seed)
     buf = io.BytesIO()
     writer = WARCWriter(buf, gzip=gzip)
     offsets = []
@@ -26,7 +32,11 @@ def _write_warc(path: Path, pages: list[tuple[str, bytes, str | None]], gzip: bo
         offsets.append(buf.tell())
         headers = [("Content-Type", content_type)] if content_type else []
         http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
-        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http))
+        warc_headers = None if seed is None else {
+            "WARC-Record-ID": f"<urn:uuid:{uuid.UUID(int=rng.getrandbits(128))}>",
+            "WARC-Date": f"2026-{rng.randint(1, 12):02d}-{rng.randint(1, 28):02d}T{rng.randint(0, 23):02d}:00:00Z"}
+        writer.write_record(writer.create_warc_record(url, "response", payload=io.BytesIO(payload), http_headers=http,
+                                                      warc_headers_dict=warc_headers))
     path.write_bytes(buf.getvalue())
     return offsets
 
@@ -54,6 +64,23 @@ def test_corrupt_gzip_member_in_the_middle_keeps_records_after_it(tmp_path):
     urls = [d.metadata["url"] for d in docs]
     assert urls == ["http://ex.com/0", "http://ex.com/1", "http://ex.com/3", "http://ex.com/4", "http://ex.com/5"]
     assert stats["skipped_corrupt_record"] == 1
+
+
+@pytest.mark.parametrize("seed", [2, 21])  # byte patterns whose garbage warcio once read as two bad records, or as a page
+def test_a_corrupt_member_is_one_bad_region_wherever_it_is_hit(tmp_path, seed):
+    # Corruption anywhere in a gzip member can decode to anything (a header-only record, a page of garbage, a
+    # length that swallows the members after it): it is one skipped record, and the records around it survive.
+    pages = [(f"http://ex.com/{i}", _html(i), "text/html") for i in range(6)]
+    offsets = _write_warc(tmp_path / "clean.warc.gz", pages, seed=seed)
+    clean = (tmp_path / "clean.warc.gz").read_bytes()
+    for start in range(offsets[2] + 3, offsets[3] - 4, 5):
+        data = bytearray(clean)
+        for k in range(start, min(start + 24, offsets[3])):
+            data[k] ^= 0xFF
+        (tmp_path / "c.warc.gz").write_bytes(bytes(data))
+        docs, stats = _read(tmp_path, "c.warc.gz")
+        assert [d.metadata["url"][-1] for d in docs] == list("01345"), start
+        assert stats["skipped_corrupt_record"] == 1 and stats["skipped"] == 1, (start, stats)
 
 
 def test_truncated_last_record_is_counted(tmp_path):

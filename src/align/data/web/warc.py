@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import codecs
 import contextlib
+import io
 import logging
 import re
+import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -70,13 +72,81 @@ def iter_warc_records(f, max_bytes: int, on_error=None) -> Iterator[tuple[object
     reported through ``on_error(kind, offset, exc)`` and reading resumes at the next record boundary.
     The payload is read here (capped at ``max_bytes + 1``) so that read errors are caught here too.
     """
-    from warcio.archiveiterator import ArchiveIterator
-
     head = f.read(2)
-    gzipped = head == _GZIP_MAGIC[:2]
     f.seek(0, 2)
     file_size = f.tell()
-    pos, resynced = 0, False
+    if head == _GZIP_MAGIC[:2]:
+        yield from _iter_gzip_members(f, file_size, max_bytes, on_error)
+    else:
+        yield from _iter_stream(f, 0, file_size, max_bytes, on_error, gzipped=False)
+
+
+def _iter_gzip_members(f, file_size: int, max_bytes: int, on_error):
+    """A gzipped WARC, one gzip member at a time: zlib checks each member whole (its CRC included) before warcio
+    parses it, so a corrupt member is one bad region however its garbage happens to decode, and reading resumes at
+    the next member that checks out. A member too large to hold (a whole file compressed as one stream) is read
+    as a stream by warcio instead."""
+    pos, in_bad_region = 0, False
+    while pos is not None and pos < file_size:
+        member, end, error = _read_gzip_member(f, pos, file_size, cap=max(4 * max_bytes, 64 << 20))
+        if error == "too_large":
+            yield from _iter_stream(f, pos, file_size, max_bytes, on_error, gzipped=True)
+            return
+        if error is not None:
+            resume = _find_resync_point(f, pos + 1, gzipped=True)
+            # The file ends inside this member: a truncated last record, unless another member follows (corrupt
+            # deflate data can read on through the members after it without failing).
+            if error == "truncated" and resume is None:
+                if on_error and not in_bad_region:
+                    on_error("truncated_record", pos, None)
+                return
+            if not in_bad_region and on_error:  # the candidates tried while resyncing are the same bad region
+                on_error("corrupt_record", pos, error)
+            in_bad_region, pos = True, resume
+            continue
+        try:
+            records = list(_iter_stream(io.BytesIO(member), 0, len(member), max_bytes, None, gzipped=False))
+        except _RECORD_ERRORS as err:
+            records, error = [], err
+        if error is not None or not records:  # a sound gzip member that holds no WARC record
+            if not in_bad_region and on_error:
+                on_error("corrupt_record", pos, error or "no WARC record in the gzip member")
+            in_bad_region = True
+            pos = _find_resync_point(f, pos + 1, gzipped=True)
+            continue
+        in_bad_region = False
+        yield from records
+        pos = end
+
+
+def _read_gzip_member(f, pos: int, file_size: int, cap: int) -> tuple[bytes | None, int, object]:
+    """Decompress the gzip member at ``pos``: ``(data, end offset, None)``, or ``(None, pos, error)`` with error
+    ``"truncated"`` (the file ends inside it), ``"too_large"`` (more than ``cap`` bytes) or a zlib error."""
+    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)  # gzip wrapper: the header and the CRC are checked
+    out, size, read_pos = [], 0, pos
+    f.seek(pos)
+    try:
+        while not inflater.eof:
+            chunk = f.read(1 << 16)
+            if not chunk:
+                return None, pos, "truncated"
+            read_pos += len(chunk)
+            data = inflater.decompress(chunk)
+            size += len(data)
+            if size > cap:
+                return None, pos, "too_large"
+            out.append(data)
+    except zlib.error as err:
+        return None, pos, err
+    return b"".join(out), read_pos - len(inflater.unused_data), None
+
+
+def _iter_stream(f, pos: int, file_size: int, max_bytes: int, on_error, gzipped: bool):
+    """warcio over ``f`` from ``pos``, resyncing after errors (uncompressed WARCs, a single gzip member's data,
+    and gzip streams too large to check member by member)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    resynced = False
     while pos is not None and pos < file_size:
         f.seek(pos)
         it = ArchiveIterator(f, check_digests=False)
@@ -100,9 +170,11 @@ def iter_warc_records(f, max_bytes: int, on_error=None) -> Iterator[tuple[object
                 on_error("truncated_record", it.offset, None)
             return
         except _RECORD_ERRORS as err:  # noqa: PERF203 - the whole point is to survive this
+            if on_error is None:  # the caller handles it (one gzip member: the member is the bad region)
+                raise
             bad = record_start if record_start is not None else pos
             # A failure right at a resync point is the same bad region as the error that led there.
-            if on_error and not (resynced and record_start is None):
+            if not (resynced and record_start is None):
                 on_error("corrupt_record", bad, err)
             pos, resynced = _find_resync_point(f, bad + 1, gzipped), True
         finally:
