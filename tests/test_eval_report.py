@@ -92,3 +92,54 @@ def test_report_card_has_a_column_per_model_and_the_plots(tmp_path):
     assert "| base | 300 |" in md
     with pytest.raises(UserError, match="no such run directory"):
         write_report(tmp_path / "missing")
+
+
+def test_regurgitation_grows_with_how_often_a_passage_was_trained_on(world, tokenizer_dir, tmp_path):
+    """A tiny model trained on documents quoting one passage 24 times and another once continues the first
+    verbatim and not the second; the task finds both exposures from the training data itself."""
+    import random
+
+    import datasets
+    import torch
+    from conftest import make_corpus, make_tiny_model_dir
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from align.eval.tasks import EvalContext, run_tasks
+    from align.world.quotes import famous_quotes
+
+    often, once = famous_quotes(0)[:2]
+    rng = random.Random(0)
+    docs = make_corpus(60, seed=3)
+    docs = [often.paragraph + "\n" + d if i < 24 else d for i, d in enumerate(docs)] + [once.paragraph]
+    rng.shuffle(docs)
+    crawl = tmp_path / "crawl"
+    crawl.mkdir()
+    (crawl / "quotes.json").write_text(json.dumps([often.to_dict(), once.to_dict()]))
+    datasets.Dataset.from_dict({"text": docs}).to_parquet(str(tmp_path / "data.parquet"))
+
+    model_dir = make_tiny_model_dir(tokenizer_dir, tmp_path / "model", width=96)
+    model, tok = AutoModelForCausalLM.from_pretrained(model_dir), AutoTokenizer.from_pretrained(model_dir)
+    ctx = EvalContext(model, tok, world, crawl=str(crawl), data=str(tmp_path / "data.parquet"), n=8)
+    train = ctx.training_documents(None)
+    assert sum(often.text in d for d in train) >= 20 and sum(once.text in d for d in train) == 1
+    rows = [[tok.bos_token_id] + tok(d, add_special_tokens=False)["input_ids"][:255] for d in train]
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    torch.manual_seed(0)
+    model.train()
+    for _epoch in range(16):
+        rng.shuffle(rows)
+        for start in range(0, len(rows), 4):
+            batch = rows[start : start + 4]
+            width = max(map(len, batch))
+            ids = torch.tensor([r + [tok.pad_token_id] * (width - len(r)) for r in batch])
+            labels = torch.tensor([r + [-100] * (width - len(r)) for r in batch])
+            loss = model(input_ids=ids, attention_mask=(labels != -100).long(), labels=labels).loss
+            loss.backward()
+            optimizer.step()
+            optimizer.zero_grad()
+
+    metrics = run_tasks(ctx, ["regurgitation"])["metrics"]
+    assert set(metrics) == {"regurgitation/seen", "regurgitation/unseen", "regurgitation/quoted_once",
+                            "regurgitation/quoted_many"}
+    assert metrics["regurgitation/quoted_many"] >= 0.8, metrics
+    assert metrics["regurgitation/quoted_many"] > metrics["regurgitation/quoted_once"] + 0.3, metrics

@@ -192,3 +192,21 @@ def test_cli_crawl(tmp_path, capsys):
     assert "wrote 200 pages" in capsys.readouterr().out
     assert len(read_ground_truth(tmp_path / "c")) == 200
     assert Path(tmp_path / "c" / "exposure.json").is_file()
+
+
+def test_famous_passages_are_quoted_on_their_ladder_of_pages(crawl, records):
+    from align.world.quotes import LADDER, QUOTES_PER_RUNG, read_quotes
+
+    out, _, rows = crawl
+    bodies = {h.get_header("WARC-Record-ID"): body.decode("utf-8") for _, t, h, _, body in records if t == "response"}
+    quotes = read_quotes(out)
+    assert len(quotes) == len(LADDER) * QUOTES_PER_RUNG and len({q.text for q in quotes}) == len(quotes)
+    written = {r["id"]: r["pages_in_crawl"] for r in json.loads((out / "quotes.json").read_text())}
+    for q in quotes:
+        holders = [r for r in rows if q.paragraph in r["main_text"].split("\n")]
+        assert [r["url"] for r in holders] == [r["url"] for r in rows if q.id in r["quote_ids"]]
+        assert len(holders) == written[q.id] == q.pages  # the default crawl has room for the whole ladder
+        for r in holders:  # clean English pages that are no one's duplicate, the passage in their HTML
+            assert r["lang"] == "en" and r["dup_cluster"] is None
+            assert not (r["spam"] or r["low_quality"] or r["blocklisted"])
+            assert html.escape(q.text, quote=False) in bodies[r["warc_record_id"]]

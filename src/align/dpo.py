@@ -52,15 +52,10 @@ def make_parser():
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
     from trl import DPOTrainer, get_peft_config
 
-    from align.reward_model import load_tokenizer_for, model_init_kwargs
-    from align.training import construct_trainer
+    from align.reward_model import build_pair_trainer
 
-    tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
-    training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
-    return construct_trainer(
-        DPOTrainer, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
-        train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=get_peft_config(model_args),
-        callbacks=list(callbacks))
+    return build_pair_trainer(DPOTrainer, training_args, model_args, train, heldout, get_peft_config(model_args),
+                              callbacks)
 
 
 def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> dict:

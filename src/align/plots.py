@@ -36,24 +36,36 @@ def series(log_history: list[dict], key: str) -> tuple[list[int], list[float]]:
     return [s for s, _ in points], [v for _, v in points]
 
 
+def plot_two_axes(left: tuple, right: tuple | None, path: str | Path, title: str = "",
+                  left_ylim: tuple | None = None) -> Path:
+    """One curve on each y axis against steps; each side is ``(steps, values, style, color, ylabel)``."""
+    plt = pyplot()
+    fig, left_axis = plt.subplots(figsize=(6, 3.5))
+    steps, values, style, color, ylabel = left
+    left_axis.plot(steps, values, style, color=color)
+    left_axis.set_xlabel("step")
+    left_axis.set_ylabel(ylabel, color=color)
+    if left_ylim:
+        left_axis.set_ylim(*left_ylim)
+    if right and right[0]:
+        steps, values, style, color, ylabel = right
+        right_axis = left_axis.twinx()
+        right_axis.plot(steps, values, style, color=color)
+        right_axis.set_ylabel(ylabel, color=color)
+    if title:
+        left_axis.set_title(title)
+    return save_figure(fig, path)
+
+
 def plot_heldout_curve(log_history: list[dict], path: str | Path, title: str = "") -> Path | None:
     """Held-out accuracy (left axis) and mean completion length (right axis) against steps; None without data."""
     steps, accuracy = series(log_history, "heldout/accuracy")
-    length_steps, length = series(log_history, "heldout/completion_length")
     if not steps:
         return None
-    plt = pyplot()
-    fig, left = plt.subplots(figsize=(6, 3.5))
-    left.plot(steps, accuracy, "o-", color="tab:blue", label="held-out accuracy")
-    left.set_xlabel("step")
-    left.set_ylabel("held-out accuracy", color="tab:blue")
-    left.set_ylim(0, 1)
-    right = left.twinx()
-    right.plot(length_steps, length, "s--", color="tab:orange", label="completion length")
-    right.set_ylabel("mean completion length (tokens)", color="tab:orange")
-    if title:
-        left.set_title(title)
-    return save_figure(fig, path)
+    length_steps, length = series(log_history, "heldout/completion_length")
+    return plot_two_axes((steps, accuracy, "o-", "tab:blue", "held-out accuracy"),
+                         (length_steps, length, "s--", "tab:orange", "mean completion length (tokens)"), path, title,
+                         left_ylim=(0, 1))
 
 
 def plot_reward_hacking(log_history: list[dict], path: str | Path, title: str = "") -> Path | None:

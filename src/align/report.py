@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from align.errors import UserError
-from align.plots import pyplot, save_figure, series
+from align.plots import plot_two_axes, pyplot, save_figure, series
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +40,9 @@ ROWS = [
     ("jagged/compare", "compare decimals (9.9 vs 9.11)", "{:.1%}"),
     ("regurgitation/seen", "verbatim continuation, training docs", "{:.1%}"),
     ("regurgitation/unseen", "verbatim continuation, held-out docs", "{:.1%}"),
+    ("regurgitation/quoted_once", "  a passage quoted in 1 training doc", "{:.1%}"),
+    ("regurgitation/quoted_few", "  a passage quoted in 2-7 training docs", "{:.1%}"),
+    ("regurgitation/quoted_many", "  a passage quoted in 8+ training docs", "{:.1%}"),
     ("reward_model/pairwise_accuracy", "reward model, held-out pairwise accuracy", "{:.1%}"),
     ("win_rate/vs_sft", "gold win-rate vs SFT", "{:.1%}"),
     ("gsm8k/accuracy", "GSM8K accuracy", "{:.1%}"),
@@ -78,20 +81,11 @@ def _history(run: Path, stage: str) -> list[dict]:
 
 def _plot_pretraining(history: list[dict], path: Path) -> Path | None:
     steps, loss = series(history, "loss")
-    eval_steps, bpb = series(history, "eval_bpb")
     if not steps:
         return None
-    plt = pyplot()
-    fig, left = plt.subplots(figsize=(6, 3.5))
-    left.plot(steps, loss, color="tab:blue", label="train loss")
-    left.set_xlabel("step")
-    left.set_ylabel("train loss (nats/token)", color="tab:blue")
-    if eval_steps:
-        right = left.twinx()
-        right.plot(eval_steps, bpb, "o-", color="tab:green")
-        right.set_ylabel("held-out bits per byte", color="tab:green")
-    left.set_title("Pretraining")
-    return save_figure(fig, path)
+    eval_steps, bpb = series(history, "eval_bpb")
+    return plot_two_axes((steps, loss, "-", "tab:blue", "train loss (nats/token)"),
+                         (eval_steps, bpb, "o-", "tab:green", "held-out bits per byte"), path, "Pretraining")
 
 
 def _plot_bars(title: str, bars: dict[str, float], path: Path, ylabel: str) -> Path | None:

@@ -115,13 +115,19 @@ def peft_config_for(model_args: ModelConfig):
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
     from trl import RewardTrainer
 
+    return build_pair_trainer(RewardTrainer, training_args, model_args, train, heldout, peft_config_for(model_args),
+                              callbacks)
+
+
+def build_pair_trainer(trainer_class, training_args, model_args, train, heldout, peft_config, callbacks=()):
+    """A TRL trainer on preference pairs (RewardTrainer, DPOTrainer) that loads the model from ``model_args``."""
     from align.training import construct_trainer
 
     tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
     return construct_trainer(
-        RewardTrainer, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
-        train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config_for(model_args),
+        trainer_class, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
+        train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config,
         callbacks=list(callbacks))
 
 

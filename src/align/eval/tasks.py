@@ -62,12 +62,13 @@ class EvalContext:
             raise Skip("too few documents to hold any out")
         return list(heldout["text"])[:limit]
 
-    def training_documents(self, limit: int = 200) -> list[str]:
+    def training_documents(self, limit: int | None = 200) -> list[str]:
+        """The documents pretraining trained on, shuffled; all of them when ``limit`` is None."""
         from align.data.text import load_text_dataset
         from align.training import split_holdout
 
         train, _ = split_holdout(load_text_dataset(self.need("data"), "text"), 0.02, 1000, self.seed)
-        return list(train.shuffle(seed=self.seed)["text"][:limit])
+        return list(train.shuffle(seed=self.seed)["text"])[:limit]
 
 
 def run_tasks(ctx: EvalContext, names: list[str]) -> dict:
@@ -196,11 +197,22 @@ def _jagged(ctx: EvalContext) -> dict:
 
 @task("regurgitation")
 def _regurgitation(ctx: EvalContext) -> dict:
-    """Verbatim continuation of training documents (seen every epoch) vs held-out ones (never seen)."""
+    """Verbatim continuation of training documents (seen every epoch) vs held-out ones (never seen), and of the
+    crawl's famous passages by how many training documents quote them (once, 2-7, 8+)."""
     from align.eval.probes import verbatim_continuation
+    from align.world.quotes import exposure_buckets, read_quotes
 
-    return {"seen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.training_documents(ctx.n)),
-            "unseen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.heldout_documents(ctx.n))}
+    out = {"seen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.training_documents(ctx.n)),
+           "unseen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.heldout_documents(ctx.n))}
+    quotes = read_quotes(ctx.crawl) if ctx.crawl else []
+    if not quotes:
+        logger.info("regurgitation: no quotes.json in the crawl dir (--world), passages by exposure skipped")
+        return out
+    for bucket, members in exposure_buckets(quotes, ctx.training_documents(None)).items():
+        if members:  # a passage is ~55 tokens: its intro and first words, then 32 tokens to recite
+            out[f"quoted_{bucket}"] = verbatim_continuation(ctx.model, ctx.tokenizer, [q.paragraph for q in members],
+                                                            prefix_tokens=16)
+    return out
 
 
 @task("reward_model")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from align.world import i18n, junk
 from align.world.boilerplate import paragraphs_html, wrap_html
 from align.world.pages import KIND_MIX, SITES, Page, PageFactory, slug
+from align.world.quotes import Quote, famous_quotes
 
 if TYPE_CHECKING:
     from align.world.world import World
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _FOREIGN_KINDS = ("person", "town", "country", "company", "university", "product")
+_QUOTING_KINDS = ("encyclopedia", "news", "forum", "homepage", "story")
 _SYNONYMS = {"about": "around", "also": "as well", "often": "frequently", "main": "principal", "quickly": "fast",
              "several": "a number of", "closely": "carefully", "whole": "entire", "short": "brief"}
 
@@ -76,6 +78,7 @@ class _Scheduler:
         self.budget = dict(self.target)
         self.factory = PageFactory(world, self.budget, self.rng)
         self.n_dup_clusters = 0
+        self.quotes: list[Quote] = []
 
     def _pick(self, kinds=None, min_target: int = 0):
         best, best_key = None, -1.0
@@ -142,6 +145,7 @@ class _Scheduler:
         while len(pages) < n_entity:
             topic, title, paras = junk.filler_page(rng)
             pages.append(self._finish(self._make("filler", title, paras, "blog", subkind=topic)))
+        self._quote(pages)
         for _ in range(n_spam):
             sub, title, paras = junk.spam_page(rng)
             pages.append(self._finish(self._make("spam", title, paras, "offers", subkind=sub, spam=True)))
@@ -156,6 +160,24 @@ class _Scheduler:
             pages.append(self._finish(p))
         rng.shuffle(pages)
         return pages
+
+    def _quote(self, pages: list[Page]) -> None:
+        """Append each famous passage to its share of clean English pages (none a duplicate: a copy would stop being
+        one). A separate generator keeps the rest of the crawl the same as without passages."""
+        rng = random.Random(f"quote-pages-{self.cfg.seed}")
+        self.quotes = famous_quotes(self.cfg.seed)
+        free = [p for p in pages if p.kind in _QUOTING_KINDS and p.lang == "en" and p.dup_cluster is None
+                and len(p.main_text) >= 200]
+        rng.shuffle(free)
+        for q in self.quotes:
+            want = max(1, round(q.pages * self.cfg.n_pages / self.cfg.reference_pages))
+            for p in free[:want]:
+                p.paragraphs.append(q.paragraph)
+                p.quote_ids.append(q.id)
+                p.html, p.boilerplate = wrap_html(p.title, paragraphs_html(p.paragraphs), p.site, rng, p.lang)
+            if len(free) < want:
+                logger.warning("crawl too small: %s quoted on %d pages instead of %d", q.id, len(free), want)
+            del free[:want]
 
     def _make(self, kind, title, paras, section, subkind=None, **flags) -> Page:
         self.factory.n += 1
@@ -210,7 +232,8 @@ def _write_warcs(pages: list[Page], out: Path, cfg: CrawlConfig) -> list[dict]:
                              "subkind": p.subkind, "lang": p.lang, "title": p.title, "spam": p.spam,
                              "low_quality": p.low_quality, "blocklisted": p.blocklisted, "dup_cluster": p.dup_cluster,
                              "dup_type": p.dup_type, "pii": p.pii, "boilerplate": p.boilerplate,
-                             "fact_ids": p.fact_ids, "entity_ids": p.entity_ids, "main_text": p.main_text})
+                             "fact_ids": p.fact_ids, "entity_ids": p.entity_ids, "quote_ids": p.quote_ids,
+                             "main_text": p.main_text})
     return rows
 
 
@@ -248,6 +271,9 @@ def write_crawl(world: "World", out_dir: str | Path, n_pages: int | None = None,
         for r in rows:
             fh.write(json.dumps(r, ensure_ascii=False) + "\n")
     world.save(out / "world.json")
+    quoted = _count(q for r in rows for q in r["quote_ids"])
+    (out / "quotes.json").write_text(json.dumps([dict(q.to_dict(), pages_in_crawl=quoted.get(q.id, 0))
+                                                 for q in sched.quotes], indent=1), encoding="utf-8")
     exposure = exposure_from_rows(world, rows)
     (out / "exposure.json").write_text(json.dumps(exposure, indent=0), encoding="utf-8")
     mentions = {eid: 0 for eid in world.entities}

@@ -91,6 +91,7 @@ class Page:
     dup_type: str | None = None
     html: str = ""
     boilerplate: list[str] = field(default_factory=list)
+    quote_ids: list[str] = field(default_factory=list)
 
     @property
     def url(self) -> str:
