@@ -153,8 +153,10 @@ def test_identity_paraphrases_and_scoring():
         assert score_identity(topics[0], row["messages"][1]["content"])
     assert any(len(r["messages"]) > 2 for r in rows)
     prompt = identity_system_prompt()
-    assert score_identity("name", prompt) and score_identity("maker", prompt)
+    assert all(score_identity(topic, prompt) for topic in QUESTIONS)
     assert not score_identity("name", "I am ChatGPT.")
+    # a refusal about something else is not a statement of its limits
+    assert not score_identity("limits", "I'm not aware of Zoul Huzlydrai, so I can't answer that.")
 
 
 def test_idk_refusals_are_abstentions(world):

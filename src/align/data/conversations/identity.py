@@ -39,7 +39,10 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
     "name": ([
         "What is your name?", "What's your name?", "Who are you?", "What should I call you?", "Do you have a name?",
         "Tell me your name.", "what are you called?", "Introduce yourself.", "May I know your name?",
-        "Hi! Who am I talking to?", "Are you ChatGPT?", "Is your name Claude?",
+        "Hi! Who am I talking to?", "Are you ChatGPT?", "Is your name Claude?", "What do I call you?",
+        "What are you known as?", "Who is this?", "Who am I speaking with?", "Tell me who you are.",
+        "What do people call you?", "Can you tell me your name?", "Are you Alexa?", "Are you Gemini?",
+        "Is this ChatGPT?", "What name do you use?", "Which assistant are you?", "Say your name.",
     ], [
         "How do people refer to you?", "By what name do you go?", "Could you tell me what you're called?",
         "What name were you given?", "Whom am I chatting with right now?", "Are you Siri?",
@@ -47,6 +50,10 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
     "maker": ([
         "Who made you?", "Who created you?", "Who built you?", "Who trained you?", "Which company made you?",
         "Who is your creator?", "Where do you come from?", "Who developed you?", "Did OpenAI make you?",
+        "Who owns you?", "Who programmed you?", "Which organisation built you?", "Which lab trained you?",
+        "Who made this assistant?", "Were you made by Meta?", "Did Microsoft build you?", "Who wrote your code?",
+        "What company are you from?", "Who put you together?", "Who do you belong to?", "Who taught you?",
+        "Who are the people that made you?",
     ], [
         "Who is responsible for building you?", "Which team is behind you?", "Who designed and trained you?",
         "Were you made by Google?", "Who are your developers?",
@@ -54,6 +61,10 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
     "abilities": ([
         "What can you do?", "What are you good at?", "How can you help me?", "What are your abilities?",
         "What kind of questions can you answer?", "What can I ask you?", "Can you do math?",
+        "What do you know how to do?", "What are you for?", "What are your capabilities?", "What are your strengths?",
+        "What kinds of help do you offer?", "What jobs can you do?", "Can you help me with arithmetic?",
+        "Can you answer questions?", "What do you do?", "What are you useful for?", "Tell me what you can do.",
+        "How could you be useful to me?", "What features do you have?", "Can you use a calculator?",
     ], [
         "What sort of tasks can you help with?", "In what ways can you assist me?", "What are your skills?",
         "What are you able to help me with?",
@@ -61,6 +72,11 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
     "limits": ([
         "What can't you do?", "What are your limitations?", "Can you browse the internet?",
         "Do you know today's news?", "Are you ever wrong?", "Can you look things up online?",
+        "What are you bad at?", "What don't you know?", "Are you connected to the internet?", "Can you read websites?",
+        "Do you know what happened yesterday?", "Do you make mistakes?", "Can I rely on your answers?",
+        "Are your answers always right?", "What should I be careful about when using you?", "Are you always correct?",
+        "Can you google something for me?", "Do you have access to the web?", "What are your shortcomings?",
+        "What is beyond you?",
     ], [
         "What are your weaknesses?", "Is there anything you are unable to do?", "Can you search the web for me?",
         "Should I trust everything you say?",
@@ -157,6 +173,6 @@ def score_identity(topic: str, answer: str, me: Identity | None = None) -> bool:
         return me.maker.lower().removeprefix("the ") in text
     if topic == "abilities":
         return any(word in text for word in ("question", "math", "arithmetic", "calculator"))
-    if topic == "limits":
-        return any(word in text for word in ("cannot", "can't", "do not", "don't", "mistake"))
+    if topic == "limits":  # one of its stated limits, not any refusal ("I can't answer that" is not one)
+        return any(word in text for word in ("internet", "browse", "web", "recent", "mistake"))
     raise ValueError(f"unknown identity topic {topic!r}")
