@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole pipeline on a CPU, no downloads: world -> crawl -> data pipeline -> tokenizer -> base model -> SFT
 # -> preference data -> reward model -> GRPO -> PPO -> evaluation -> report card.
-#   bash recipes/speedrun.sh                 # runs/tiny-world/..., about 25 min on 2 CPU cores
+#   bash recipes/speedrun.sh                 # runs/tiny-world/..., about 22 min on 2 CPU cores
 #   SCALE=smoke bash recipes/speedrun.sh     # every stage for a few steps (tests; ~3 min)
 #   RUN=other SEED=1 bash recipes/speedrun.sh   # or OUT=/some/dir
 # Each stage writes runs/$RUN/<stage>/ and a .done marker: a finished stage is skipped on a rerun, an
