@@ -202,13 +202,14 @@ def _regurgitation(ctx: EvalContext) -> dict:
     from align.eval.probes import verbatim_continuation
     from align.world.quotes import exposure_buckets, read_quotes
 
-    out = {"seen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.training_documents(ctx.n)),
+    training = ctx.training_documents(None)
+    out = {"seen": verbatim_continuation(ctx.model, ctx.tokenizer, training[: ctx.n]),
            "unseen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.heldout_documents(ctx.n))}
     quotes = read_quotes(ctx.crawl) if ctx.crawl else []
     if not quotes:
         logger.info("regurgitation: no quotes.json in the crawl dir (--world), passages by exposure skipped")
         return out
-    for bucket, members in exposure_buckets(quotes, ctx.training_documents(None)).items():
+    for bucket, members in exposure_buckets(quotes, training).items():
         if members:  # a passage is ~55 tokens: its intro and first words, then 32 tokens to recite
             out[f"quoted_{bucket}"] = verbatim_continuation(ctx.model, ctx.tokenizer, [q.paragraph for q in members],
                                                             prefix_tokens=16)

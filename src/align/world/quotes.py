@@ -8,8 +8,10 @@ continue one verbatim by having memorised it.
 
 from __future__ import annotations
 
+import json
 import random
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 # pages quoting each passage at the default crawl size; `QUOTES_PER_RUNG` passages per rung
 LADDER = (1, 3, 10, 30)
@@ -61,9 +63,6 @@ def famous_quotes(seed: int, lines: int = 5) -> list[Quote]:
 
 def read_quotes(crawl_dir) -> list[Quote]:
     """The passages `write_crawl` quoted, from ``<crawl_dir>/quotes.json`` ([] for a crawl made before them)."""
-    import json
-    from pathlib import Path
-
     path = Path(crawl_dir) / "quotes.json"
     if not path.is_file():
         return []
