@@ -1,7 +1,8 @@
 """Famous passages: short verses the crawl quotes verbatim on a ladder of page counts (1, 3, 10, 30 pages).
 
-They make memorisation measurable. Document-level dedup keeps every quoting page (the passage is one paragraph
-among others), so the trained corpus holds some passages once and others dozens of times, like famous quotes,
+They make memorisation measurable. The passage is one paragraph among others, so document-level dedup keeps most
+quoting pages (MinHash still drops some short ones that become alike: ~12-19 of the 30 survive at the default
+size), and the trained corpus holds some passages once and others a dozen times or more, like famous quotes,
 licences and song lyrics on the real web. The lines are drawn at random from small word banks: a model can only
 continue one verbatim by having memorised it.
 """
