@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The whole pipeline on a CPU, no downloads: world -> crawl -> data pipeline -> tokenizer -> base model -> SFT
 # -> preference data -> reward model -> GRPO -> PPO -> evaluation -> report card.
-#   bash recipes/speedrun.sh                 # runs/tiny-world/..., about 22 min on 2 CPU cores
+#   bash recipes/speedrun.sh                 # runs/tiny-world/..., about 20 min on 2 CPU cores
 #   SCALE=smoke bash recipes/speedrun.sh     # every stage for a few steps (tests; ~3 min)
 #   RUN=other SEED=1 bash recipes/speedrun.sh   # or OUT=/some/dir
 # Each stage writes runs/$RUN/<stage>/ and a .done marker: a finished stage is skipped on a rerun, an
@@ -55,7 +55,7 @@ stage() {  # stage NAME COMMAND...: run COMMAND unless runs/$RUN/NAME is done
 }
 
 stage crawl align world crawl --out "$OUT/crawl" --seed "$SEED" "${CRAWL[@]}"
-stage data align data --crawl "$OUT/crawl" --out "$OUT/data"
+stage data align data --crawl "$OUT/crawl" --out "$OUT/data" --workers "$(nproc)"  # one WARC file per task
 stage tokenizer align tokenizer train --data "$OUT/data/data" --out "$OUT/tokenizer" --vocab-size 4096
 stage base python recipes/pretrain.py --config "$(config pretrain)" --resume_from_checkpoint last "${PRETRAIN[@]}"
 stage sft python recipes/sft.py --config "$(config sft)" --resume_from_checkpoint last "${SFT[@]}"

@@ -143,3 +143,40 @@ def test_regurgitation_grows_with_how_often_a_passage_was_trained_on(world, toke
                             "regurgitation/quoted_many"}
     assert metrics["regurgitation/quoted_many"] >= 0.8, metrics
     assert metrics["regurgitation/quoted_many"] > metrics["regurgitation/quoted_once"] + 0.3, metrics
+
+
+class _InductionOracle:
+    """Scripted model: at each position predicts the token that followed the previous occurrence of the current
+    token (a perfect induction head), else token 0."""
+
+    device = "cpu"
+
+    def eval(self):
+        return self
+
+    def __call__(self, input_ids, attention_mask=None):
+        import types
+
+        import torch
+
+        vocab = int(input_ids.max()) + 1
+        logits = torch.zeros(*input_ids.shape, vocab)
+        for b, row in enumerate(input_ids.tolist()):
+            last_next: dict[int, int] = {}
+            for t, token in enumerate(row):
+                logits[b, t, last_next.get(token, 0)] = 1.0
+                if t + 1 < len(row):  # later positions may look back at what followed this one
+                    last_next[token] = row[t + 1]
+        return types.SimpleNamespace(logits=logits)
+
+
+def test_copying_probe_separates_a_copier_from_a_model_that_cannot_copy(tiny_model_dir):
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    from align.eval.probes import copying_accuracy
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    oracle = copying_accuracy(_InductionOracle(), tok, n=8, length=30)
+    assert oracle["repeat"] > 0.95 and oracle["first"] < 0.1
+    untrained = copying_accuracy(AutoModelForCausalLM.from_pretrained(tiny_model_dir), tok, n=8, length=30)
+    assert untrained["repeat"] < 0.1

@@ -38,6 +38,8 @@ ROWS = [
     ("jagged/count", "count letters in a word", "{:.1%}"),
     ("jagged/reverse", "reverse a word", "{:.1%}"),
     ("jagged/compare", "compare decimals (9.9 vs 9.11)", "{:.1%}"),
+    ("copying/first", "random tokens, first showing (next-token accuracy)", "{:.1%}"),
+    ("copying/repeat", "  the same tokens repeated: copied from context", "{:.1%}"),
     ("regurgitation/seen", "verbatim continuation, training docs", "{:.1%}"),
     ("regurgitation/unseen", "verbatim continuation, held-out docs", "{:.1%}"),
     ("regurgitation/quoted_once", "  a passage quoted in 1 training doc", "{:.1%}"),

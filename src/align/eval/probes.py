@@ -1,5 +1,5 @@
 """Probes whose ground truth is computed, not stored: jagged intelligence, knowledge in the context window,
-regurgitation of training documents, and bits per byte of held-out text."""
+in-context copying, regurgitation of training documents, and bits per byte of held-out text."""
 
 from __future__ import annotations
 
@@ -56,6 +56,32 @@ def in_context_question(world, pair: dict, rng: random.Random) -> str:
     sentences = [answer_sentence(world, f, rng) for f in facts]
     rng.shuffle(sentences)
     return "Read this text:\n" + " ".join(sentences) + f"\n\nAnswer from the text: {pair['question']}"
+
+
+# in-context copying ------------------------------------------------------------------------------------------
+
+def copying_accuracy(model, tokenizer, n: int = 32, length: int = 40, seed: int = 0) -> dict[str, float]:
+    """Induction test (Olsson et al., 2022): ``n`` sequences of distinct random tokens, each shown twice in a row.
+    ``first``: greedy next-token accuracy on the first showing (near 0: the tokens are random); ``repeat``: on the
+    second, where every token can be copied from the context. A model with induction heads scores ``repeat`` near 1;
+    without them it cannot carry a number or name from the prompt into its answer."""
+    import torch
+
+    special = set(tokenizer.all_special_ids)
+    vocab = [i for i in range(len(tokenizer)) if i not in special]
+    generator = torch.Generator().manual_seed(seed)
+    # distinct tokens within a sequence: each has one successor to copy
+    length = min(length, len(vocab))
+    picks = torch.stack([torch.randperm(len(vocab), generator=generator)[:length] for _ in range(n)])
+    tokens = torch.tensor(vocab)[picks]
+    bos = torch.full((n, 1), tokenizer.bos_token_id if tokenizer.bos_token_id is not None else vocab[0])
+    ids = torch.cat([bos, tokens, tokens], dim=1).to(model.device)
+    model.eval()
+    with torch.no_grad():
+        predicted = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, :-1].argmax(-1)
+    hits = (predicted == ids[:, 1:]).float()
+    # position t predicts token t+1: the first showing is tokens 2..length (token 1 has no context to go on)
+    return {"first": hits[:, 1:length].mean().item(), "repeat": hits[:, length:].mean().item()}
 
 
 # regurgitation ----------------------------------------------------------------------------------------------

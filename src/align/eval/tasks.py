@@ -18,7 +18,7 @@ from align.errors import UserError
 logger = logging.getLogger(__name__)
 
 TASKS: dict[str, Callable] = {}
-BASE_TASKS = ["bpb", "knowledge", "regurgitation"]
+BASE_TASKS = ["bpb", "knowledge", "copying", "regurgitation"]
 CHAT_TASKS = ["bpb", "knowledge", "knowledge_in_context", "hallucination", "identity", "math", "jagged"]
 
 
@@ -193,6 +193,14 @@ def _jagged(ctx: EvalContext) -> dict:
     for kind in ("count", "reverse", "compare"):
         out[kind] = _mean(jagged_correct(i, r) for i, r in zip(items, replies) if i["kind"] == kind)
     return out
+
+
+@task("copying")
+def _copying(ctx: EvalContext) -> dict:
+    """In-context copying of random token sequences: the skill every "use the numbers in the question" task needs."""
+    from align.eval.probes import copying_accuracy
+
+    return copying_accuracy(ctx.model, ctx.tokenizer, n=min(ctx.n, 64), seed=ctx.seed)
 
 
 @task("regurgitation")
