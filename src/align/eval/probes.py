@@ -80,8 +80,9 @@ def copying_accuracy(model, tokenizer, n: int = 32, length: int = 40, seed: int 
     with torch.no_grad():
         predicted = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, :-1].argmax(-1)
     hits = (predicted == ids[:, 1:]).float()
-    # position t predicts token t+1: the first showing is tokens 2..length (token 1 has no context to go on)
-    return {"first": hits[:, 1:length].mean().item(), "repeat": hits[:, length:].mean().item()}
+    # Position t predicts token t+1. First showing: its tokens 2..length (token 1 has no context to go on). Repeat:
+    # its tokens 2..length, each following a token seen before (its token 1 follows the last token, seen once).
+    return {"first": hits[:, 1:length].mean().item(), "repeat": hits[:, length + 1:].mean().item()}
 
 
 # regurgitation ----------------------------------------------------------------------------------------------
