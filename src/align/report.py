@@ -33,6 +33,7 @@ ROWS = [
     ("identity/system", "identity, with system prompt", "{:.1%}"),
     ("math/levels_1_2", "math, levels 1-2 (the RL set)", "{:.1%}"),
     ("math/multi_step", "math, multi-step (levels 2-4)", "{:.1%}"),
+    ("math/multi_step_answer_first", "  the same, asked for the answer first", "{:.1%}"),
     ("math/3digit_mental", "math, 3+-digit numbers, mental", "{:.1%}"),
     ("math/3digit_calculator", "math, 3+-digit numbers, calculator", "{:.1%}"),
     ("jagged/count", "count letters in a word", "{:.1%}"),
