@@ -3,6 +3,7 @@
     python bench/speedrun.py                          # runs recipes/speedrun.sh into runs/bench-speedrun (fresh)
     python bench/speedrun.py --scale smoke --out /tmp/smoke
     python bench/speedrun.py --out runs/tiny-world    # a finished run: stages already done are skipped (0 s)
+    python bench/speedrun.py --base smollm2           # the real open model's speedrun (runs/bench-smollm2)
 
 The speedrun prints ``== <stage>: running`` / ``== <stage>: done in Ns``; this script follows those lines and
 samples the resident memory of the speedrun's whole process tree (every python process a stage starts, summed)
@@ -40,14 +41,17 @@ def tree_rss(proc: psutil.Process) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="cpu", choices=["cpu", "smoke"])
-    parser.add_argument("--out", default="runs/bench-speedrun", help="the run directory (OUT= of the speedrun)")
+    parser.add_argument("--base", default="tiny", choices=["tiny", "smollm2"], help="BASE= of the speedrun")
+    parser.add_argument("--out", default=None,
+                        help="the run directory (OUT= of the speedrun; default runs/bench-speedrun, runs/bench-smollm2)")
     parser.add_argument("--fresh", action="store_true", help="delete --out first (default for the bench dir)")
     args = parser.parse_args()
 
-    out = Path(args.out)
-    if args.fresh or args.out == parser.get_default("out"):
+    default_out = "runs/bench-speedrun" if args.base == "tiny" else f"runs/bench-{args.base}"
+    out = Path(args.out or default_out)
+    if args.fresh or args.out is None:
         shutil.rmtree(out, ignore_errors=True)
-    env = {**os.environ, "SCALE": args.scale, "OUT": str(out), "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "SCALE": args.scale, "BASE": args.base, "OUT": str(out), "HF_HUB_OFFLINE": "1"}
     proc = subprocess.Popen(["bash", str(ROOT / "recipes" / "speedrun.sh")], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
     root = psutil.Process(proc.pid)
@@ -82,7 +86,7 @@ def main() -> int:
     done.set()
     total = time.time() - start
 
-    print(f"\nspeedrun SCALE={args.scale} OUT={out}: exit {code}, {total / 60:.1f} min wall in all\n")
+    print(f"\nspeedrun BASE={args.base} SCALE={args.scale} OUT={out}: exit {code}, {total / 60:.1f} min wall in all\n")
     print(f"| {'stage':<12} | {'status':<7} | {'wall (s)':>8} | {'peak RSS (GB)':>13} |")
     print(f"|{'-' * 14}|{'-' * 9}|{'-' * 10}|{'-' * 15}|")
     for name, status, seconds in rows:
