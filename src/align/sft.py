@@ -154,14 +154,13 @@ def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0):
 
 
 def _load_dataset(script_args: SFTScriptArguments):
-    from pathlib import Path
-
     from datasets import Dataset
 
     from align.data.conversations.loaders import load_rows
+    from align.data.text import data_format
 
     spec = script_args.dataset_name
-    if Path(spec).expanduser().suffix in (".jsonl", ".json"):
+    if data_format(spec) in (".jsonl", ".json"):
         # Read with json so a malformed row is reported by number instead of failing inside Arrow.
         rows = load_rows(spec)
         from align.data.conversations.validate import validate_rows

@@ -18,7 +18,8 @@ from pathlib import Path
 from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 from align.data.conversations.validate import validate_rows
-from align.errors import UserError
+from align.data.text import data_format
+from align.errors import UserError, first_line
 
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
@@ -26,13 +27,13 @@ SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistan
 
 
 def load_rows(spec: str, split: str = "train") -> list[dict]:
-    """Rows of a jsonl/json file (read with ``json`` so a row's types and number survive), a dataset dir, other
-    local files, or a Hub dataset id."""
-    path = Path(spec).expanduser()
-    if path.is_file() and path.suffix in (".jsonl", ".json"):
-        return _read_json(path)
+    """Rows of a jsonl/json file, compressed or not (read with ``json`` so a row's types and number survive), a
+    dataset dir, other local files, or a Hub dataset id."""
     from align.data.text import _load_local, _looks_local  # the text loader's file/dir/Hub resolution
 
+    path = Path(spec).expanduser()
+    if path.is_file() and data_format(path) in (".jsonl", ".json"):
+        return _read_json(path)
     if _looks_local(spec):
         return list(_load_local(spec, split))
     import datasets
@@ -44,9 +45,12 @@ def load_rows(spec: str, split: str = "train") -> list[dict]:
 
 
 def _read_json(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json" and text.lstrip().startswith("["):
-        rows = json.loads(text)
+    text = _read_text(path)
+    if data_format(path) == ".json" and text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise UserError(f"{path}: line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})") from err
     else:
         rows = []
         for i, line in enumerate(text.splitlines()):
@@ -58,8 +62,19 @@ def _read_json(path: Path) -> list[dict]:
                 raise UserError(f"{path}: line {i + 1}: not valid JSON ({err.msg})") from err
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise UserError(f"{path}: row {i}: expected a JSON object, got {type(row).__name__}")
+            raise UserError(f"{path}: row {i + 1}: expected a JSON object, got {type(row).__name__}")
     return rows
+
+
+def _read_text(path: Path) -> str:
+    """A file's text, decompressed by its suffix (fsspec: gzip, bz2, xz, zstd), as ``datasets`` would read it."""
+    import fsspec
+
+    try:
+        with fsspec.open(str(path), "rt", encoding="utf-8", compression="infer") as f:
+            return f.read()
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as err:
+        raise UserError(f"{path}: could not read ({first_line(err)})") from err
 
 
 # GSM8K ---------------------------------------------------------------------------------------------------------
