@@ -38,10 +38,26 @@ def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = N
         if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
             message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
         raise UserError(message) from err
+    check_model_paths(parsed)
     from align.hub.recipe import remember_recipe
 
     remember_recipe(parsed, args)  # for recipe.yaml and the model card
     return parsed
+
+
+MODEL_OPTIONS = ("model_name_or_path", "reward_model", "value_model")
+
+
+def check_model_paths(parsed: tuple) -> None:
+    """Options naming a model that point at a local dir holding none (only a tokenizer, only checkpoints): one line
+    before anything loads."""
+    from align.model_dir import check_model_dir
+
+    for obj in parsed:
+        for option in MODEL_OPTIONS:
+            value = getattr(obj, option, None)
+            if isinstance(value, str):
+                check_model_dir(value, option)
 
 
 def set_recipe_help(parser, doc: str | None) -> None:
