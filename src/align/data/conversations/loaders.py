@@ -120,7 +120,7 @@ def gsm8k(world=None, *, path: str, n: int | None = None, seed: int = 0, tools: 
     for i, row in enumerate(rows):
         for key in ("question", "answer"):
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise UserError(f"{path}: row {i}: {key}: missing or not a non-empty string")
+                raise UserError(f"{path}: row {i + 1}: {key}: missing or not a non-empty string")
         answer = row["answer"].rpartition("####")[2].strip().replace(",", "")
         out.append({"messages": gsm8k_messages(row["question"], row["answer"], tools), "answer": answer})
     return to_dataset(take(out, n, random.Random(f"gsm8k-{seed}")), "gsm8k")
@@ -133,7 +133,7 @@ def conversational(world=None, *, path: str, split: str = "train", n: int | None
     """A dataset with a ``messages`` column (TRL's conversational format)."""
     rows = load_rows(path, split)
     if rows and "messages" not in rows[0]:
-        raise UserError(f"{path}: row 0: no 'messages' field (has {', '.join(rows[0])})")
+        raise UserError(f"{path}: row 1: no 'messages' field (has {', '.join(rows[0])})")
     validate_rows(rows, path)
     out = [{"messages": row["messages"]} for row in rows]
     return to_dataset(take(out, n, random.Random(f"conversational-{seed}")), "conversational")
@@ -176,7 +176,7 @@ def sharegpt(world=None, *, path: str, split: str = "train", n: int | None = Non
     out = []
     for i, row in enumerate(rows):
         if "conversations" not in row:
-            raise UserError(f"{path}: row {i}: no 'conversations' field")
-        out.append({"messages": sharegpt_messages(row["conversations"], f"{path}: row {i}: conversations")})
+            raise UserError(f"{path}: row {i + 1}: no 'conversations' field")
+        out.append({"messages": sharegpt_messages(row["conversations"], f"{path}: row {i + 1}: conversations")})
     validate_rows(out, path)
     return to_dataset(take(out, n, random.Random(f"sharegpt-{seed}")), "sharegpt")
