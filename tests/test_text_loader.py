@@ -72,12 +72,18 @@ def test_tokenizer_trains_on_a_compressed_file(tmp_path, capsys):
 
 def test_compressed_conversations_and_pairs_keep_row_level_checks(tmp_path):
     from align.data.conversations.loaders import load_rows
-    from align.data.preferences import load_preferences
+    from align.data.preferences import load_preference_splits, load_preferences
 
     (tmp_path / "chat.jsonl.gz").write_bytes(gzip.compress(_jsonl(CHATS)))
     assert load_rows(str(tmp_path / "chat.jsonl.gz")) == CHATS
     (tmp_path / "pairs.json.xz").write_bytes(lzma.compress(json.dumps(PAIRS).encode()))
     assert load_preferences(str(tmp_path / "pairs.json.xz"))[0] == PAIRS[0]
+    splits = tmp_path / "splits"  # an `align preferences`-style dir, compressed: each split from its own file
+    splits.mkdir()
+    (splits / "train.jsonl.gz").write_bytes(gzip.compress(_jsonl(PAIRS[:4])))
+    (splits / "test.jsonl.gz").write_bytes(gzip.compress(_jsonl(PAIRS[4:])))
+    train, test = load_preference_splits(str(splits))
+    assert train["prompt"] == ["Q0?", "Q1?", "Q2?", "Q3?"] and test["prompt"] == ["Q4?", "Q5?"]
     # a bad line inside a compressed file is still named by its line number
     (tmp_path / "broken.jsonl.gz").write_bytes(gzip.compress(_jsonl(CHATS[:2]) + b"{oops\n"))
     with pytest.raises(UserError, match=r"broken.jsonl.gz: line 3: not valid JSON"):

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from align.data.skipped import SkippedRows, convert_rows
+from align.data.text import data_format
 from align.errors import UserError
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -78,10 +79,11 @@ def _raw_rows(spec: str, split: str) -> tuple[str, list[dict]]:
     from align.data.conversations.loaders import load_rows
 
     path = Path(spec).expanduser()
-    if path.is_dir() and (path / f"{split}.jsonl").is_file():
-        path = path / f"{split}.jsonl"
-        return str(path), load_rows(str(path))
-    if path.is_dir() and any(path.glob("*.jsonl")) and not (path / "dataset_dict.json").exists():
+    jsonl = sorted(p for p in path.iterdir() if p.is_file() and data_format(p) == ".jsonl") if path.is_dir() else []
+    split_file = next((p for p in jsonl if p.name.split(".")[0] == split), None)  # train.jsonl, train.jsonl.gz
+    if split_file is not None:
+        return str(split_file), load_rows(str(split_file))
+    if jsonl and not (path / "dataset_dict.json").exists():
         raise UserError(f"{spec}: no {split}.jsonl in this directory")
     return spec, load_rows(spec, split)
 
