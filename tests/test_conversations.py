@@ -10,7 +10,8 @@ from conftest import SHARED_DATA
 
 from align.data.conversations import build_mixture, builder_names, get_builder, parse_mixture, validate_rows
 from align.errors import UserError
-from align.tokenizer import END, TOOL_CALL, TOOL_CALL_END
+from align.tokenizer import END
+from align.tools.syntax import ALIGN_SYNTAX, syntax_of
 
 GSM8K = SHARED_DATA / "gsm8k" / "train.jsonl"
 GSM8K_SAMPLE = {
@@ -69,11 +70,16 @@ def assert_mask_is_assistant_only(tokenizer, messages, end_token=END):
         content = message.get("content") or ""
         assert text.startswith(content), (text, content)
         rest = text[len(content):]
-        for call in message.get("tool_calls") or []:
-            assert rest.startswith(TOOL_CALL)
-            body, _, rest = rest[len(TOOL_CALL):].partition(TOOL_CALL_END)
+        syntax = syntax_of(tokenizer)
+        for i, call in enumerate(message.get("tool_calls") or []):
+            if content or i:
+                rest = rest.removeprefix(syntax.separator)
+            assert rest.startswith(syntax.start), rest
+            body, _, rest = rest[len(syntax.start):].partition(syntax.end)
             assert json.loads(body) == call["function"]
-        assert rest == ("" if message.get("tool_calls") else end_token), rest
+        # align's template ends a calling turn at the call; ChatML ends every turn with its end token
+        ends_at_call = message.get("tool_calls") and syntax is ALIGN_SYNTAX
+        assert rest == ("" if ends_at_call else end_token), rest
     # Nothing but assistant spans is masked: the unmasked tokens hold every user/system/tool content.
     unmasked = tokenizer.decode([t for t, m in zip(ids, mask) if not m], skip_special_tokens=False)
     for m in messages:
@@ -111,6 +117,37 @@ def test_masks_with_chatml_on_a_tokenizer_without_template(tokenizer_dir, world)
         row = get_builder(name)(world, n=1, seed=0)[0]
         messages = [{k: v for k, v in m.items() if v is not None} for m in row["messages"]]
         assert_mask_is_assistant_only(tok, messages, end_token=IM_END)
+
+
+def test_chatml_is_chatml_with_hermes_tool_calls():
+    """The ChatML template align gives models without a trainable one renders exactly what Qwen2.5 and SmolLM2 were
+    trained on: a newline after each role and after each <|im_end|>, tool calls in <tool_call> tags, tool outputs
+    in <tool_response> blocks of a user turn."""
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+
+    from align.chat_template import CHATML_TEMPLATE
+    from align.tools import TOOLS, tool_schemas
+
+    tok = PreTrainedTokenizerFast(tokenizer_object=Tokenizer(models.BPE()), eos_token="<|im_end|>")
+    tok.chat_template = CHATML_TEMPLATE
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"},
+                {"role": "assistant", "content": "Hi!"}, {"role": "user", "content": "2+3?"},
+                {"role": "assistant", "content": "Let me add.", "tool_calls": [
+                    {"type": "function", "function": {"name": "calculator", "arguments": {"expression": "2+3"}}}]},
+                {"role": "tool", "content": "5"}, {"role": "assistant", "content": "The answer is 5."}]
+    assert tok.apply_chat_template(messages, tokenize=False, add_generation_prompt=False) == (
+        "<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHello<|im_end|>\n"
+        "<|im_start|>assistant\nHi!<|im_end|>\n<|im_start|>user\n2+3?<|im_end|>\n"
+        "<|im_start|>assistant\nLet me add.\n<tool_call>\n"
+        '{"name": "calculator", "arguments": {"expression": "2+3"}}\n</tool_call><|im_end|>\n'
+        "<|im_start|>user\n<tool_response>\n5\n</tool_response><|im_end|>\n"
+        "<|im_start|>assistant\nThe answer is 5.<|im_end|>\n")
+    prompt = tok.apply_chat_template(messages[:2], tools=tool_schemas(TOOLS), tokenize=False,
+                                     add_generation_prompt=True)
+    assert prompt.startswith("<|im_start|>system\nBe brief.\n\n# Tools\n") and prompt.count("<|im_start|>system") == 1
+    assert '"name": "calculator"' in prompt and prompt.endswith("<|im_start|>user\nHello<|im_end|>\n"
+                                                                   "<|im_start|>assistant\n")
 
 
 def test_template_round_trip(tokenizer, world):

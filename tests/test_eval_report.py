@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import run_cli
+from conftest import make_tiny_model_dir, run_cli
 
 from align.errors import UserError
 
@@ -63,6 +63,23 @@ def test_eval_cli_writes_results_and_rejects_bad_tasks(tiny_model_dir, tmp_path,
     assert result["name"] == "SFT" and "jagged/count" in result["metrics"]
     code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "jagged,bogus"], capsys)
     assert code == 2 and "unknown eval task(s) bogus" in err and len(err.strip().splitlines()) == 1
+
+
+def test_eval_of_a_model_without_chat_template_is_one_line(tokenizer_dir, tmp_path, capsys):
+    from transformers import AutoTokenizer
+
+    from align.cli import main
+
+    model_dir = make_tiny_model_dir(tokenizer_dir, tmp_path / "base")
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    tok.chat_template = None
+    tok.save_pretrained(model_dir)
+    (tmp_path / "base" / "chat_template.jinja").unlink(missing_ok=True)
+    code, _, err = run_cli(main, ["eval", "--model", model_dir, "--kind", "chat", "--tasks", "identity"], capsys)
+    assert code == 2 and "no chat template" in err and "--kind base" in err and "Traceback" not in err, err
+    code, _, err = run_cli(main, ["eval", "--model", model_dir, "--kind", "base", "--tasks", "copying", "--n", "2"],
+                           capsys)
+    assert code == 0, err
 
 
 def test_report_card_has_a_column_per_model_and_the_plots(tmp_path):

@@ -15,23 +15,15 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import make_corpus
+from conftest import FIXTURES, save_stand_in
 
-from align.chat_template import CHATML_TEMPLATE, IM_END, IM_START
+from align.chat_template import CHATML_TEMPLATE, IM_END
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = Path(__file__).resolve().parent / "fixtures"
 FAMILIES = ("smollm2", "qwen2.5")
 CONFIGS = sorted(p for family in FAMILIES for p in (ROOT / "recipes" / family).glob("*.yaml"))
 MODULES = {"pretrain": ("align.pretraining", "run_pretraining"), "sft": ("align.sft", "run_sft"),
            "reward": ("align.reward_model", "run_reward"), "grpo": ("align.grpo", "run_grpo")}
-
-# What the real tokenizers have (tokenizer_config.json of HuggingFaceTB/SmolLM2-135M and Qwen/Qwen2.5-0.5B).
-SMOLLM2_SPECIAL = ["<|endoftext|>", IM_START, IM_END, "<repo_name>", "<reponame>", "<file_sep>", "<filename>",
-                   "<gh_stars>", "<issue_start>", "<issue_comment>", "<issue_closed>", "<jupyter_start>",
-                   "<jupyter_text>", "<jupyter_code>", "<jupyter_output>", "<jupyter_script>", "<empty_output>"]
-QWEN_SPECIAL = ["<|endoftext|>", IM_START, IM_END, "<|object_ref_start|>", "<|object_ref_end|>"]
-QWEN_ADDED = ["<tool_call>", "</tool_call>"]  # added, not special (Qwen2.5's tool-call tags)
 
 # Small runs: the model, data size, batch, lengths, step count; nothing a config is about.
 COMMON = ["--report_to", "none", "--max_steps", "2", "--logging_steps", "1", "--disable_tqdm", "true",
@@ -45,67 +37,6 @@ SMALL = {
     "grpo": ["--num_generations", "2", "--per_device_train_batch_size", "4", "--max_completion_length", "8",
              "--train_problems", "8", "--heldout_problems", "2", "--heldout_every", "1"],
 }
-
-
-# tiny stand-ins ------------------------------------------------------------------------------------------------
-
-def family_tokenizer(family: str, instruct: bool = False):
-    """Byte-level BPE trained here, with the family's special tokens, EOS/pad conventions and chat template."""
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
-    from transformers import PreTrainedTokenizerFast
-
-    texts = make_corpus(200) + ["What is 12 + 30? The answer is 42.", "Tell me about the town by the river."] * 20
-    tok = Tokenizer(models.BPE())
-    tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
-    tok.decoder = decoders.ByteLevel()
-    # SmolLM2's special tokens are ids 0-16; Qwen2.5's come after the merges.
-    first = SMOLLM2_SPECIAL if family == "smollm2" else []
-    tok.train_from_iterator(texts, trainers.BpeTrainer(vocab_size=400, special_tokens=first, show_progress=False,
-                                                       initial_alphabet=pre_tokenizers.ByteLevel.alphabet()))
-    if family == "smollm2":
-        # base: <|endoftext|> is BOS, EOS and UNK; no pad token
-        fast = PreTrainedTokenizerFast(tokenizer_object=tok, bos_token="<|endoftext|>", eos_token="<|endoftext|>",
-                                       unk_token="<|endoftext|>", model_max_length=8192)
-    else:
-        tok.add_special_tokens(QWEN_SPECIAL)
-        tok.add_tokens(QWEN_ADDED)
-        # base: EOS and pad <|endoftext|>, no BOS; Instruct: EOS <|im_end|>
-        fast = PreTrainedTokenizerFast(tokenizer_object=tok, eos_token=IM_END if instruct else "<|endoftext|>",
-                                       pad_token="<|endoftext|>", model_max_length=32768)
-    fast.chat_template = (FIXTURES / f"{family}-chat-template.jinja").read_text()
-    return fast
-
-
-def family_model(family: str, tokenizer):
-    """Random weights in the family's architecture, scaled down (dims kept multiples of 64 for 4-bit blocks)."""
-    import torch
-    from transformers import LlamaConfig, LlamaForCausalLM, Qwen2Config, Qwen2ForCausalLM
-
-    torch.manual_seed(0)
-    eot = tokenizer.convert_tokens_to_ids("<|endoftext|>")
-    if family == "smollm2":  # SmolLM2-135M: 576 wide, 9 heads / 3 KV heads of 64, MLP 1536, tied, theta 1e5
-        config = LlamaConfig(vocab_size=len(tokenizer), hidden_size=192, intermediate_size=512, num_hidden_layers=2,
-                             num_attention_heads=6, num_key_value_heads=2, head_dim=32, max_position_embeddings=2048,
-                             rope_parameters={"rope_type": "default", "rope_theta": 100000.0}, rms_norm_eps=1e-5,
-                             tie_word_embeddings=True, bos_token_id=eot, eos_token_id=eot)
-        return LlamaForCausalLM(config)
-    # Qwen2.5-0.5B: 896 wide, 14 heads / 2 KV heads of 64, MLP 4864, tied, theta 1e6, q/k/v biases
-    config = Qwen2Config(vocab_size=len(tokenizer), hidden_size=64, intermediate_size=320, num_hidden_layers=2,
-                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=4096,
-                         rope_parameters={"rope_type": "default", "rope_theta": 1000000.0}, rms_norm_eps=1e-6,
-                         tie_word_embeddings=True, use_sliding_window=False, bos_token_id=eot,
-                         eos_token_id=tokenizer.eos_token_id)
-    return Qwen2ForCausalLM(config)
-
-
-def save_stand_in(family: str, out: Path, instruct: bool = False) -> str:
-    tokenizer = family_tokenizer(family, instruct)
-    model = family_model(family, tokenizer)
-    model.generation_config.eos_token_id = tokenizer.eos_token_id
-    model.generation_config.pad_token_id = tokenizer.pad_token_id
-    model.save_pretrained(out)
-    tokenizer.save_pretrained(out)
-    return str(out)
 
 
 @pytest.fixture(scope="module")
@@ -238,6 +169,16 @@ def test_sft_config_runs_with_the_familys_chat_template(config, stand_ins, sft_r
         adapter = json.loads((out / "adapter_config.json").read_text())
         assert adapter["r"] == spec["lora_r"] and set(adapter["target_modules"]) == set(spec["lora_target_modules"])
         assert (out / "merged" / "model.safetensors").is_file() == bool(spec.get("merge_lora"))
+        if config.parent.name == "smollm2":
+            # ChatML's tokens are SmolLM2's own: nothing added, no embedding copy in the adapter
+            from safetensors import safe_open
+
+            with safe_open(out / "adapter_model.safetensors", "pt") as f:
+                assert all("lora_" in name for name in f.keys()), list(f.keys())
+        if spec.get("merge_lora"):  # plain generate on the merged dir stops at the end of a turn
+            merged = json.loads((out / "merged" / "config.json").read_text())
+            assert merged["eos_token_id"] == im_end
+            assert im_end in GenerationConfig.from_pretrained(out / "merged").eos_token_id
     else:
         assert (out / "model.safetensors").is_file()
 

@@ -17,9 +17,9 @@ from align.rewards.format import answer_format, think_format
 from align.rewards.math import math_accuracy
 from align.rewards.parsing import (
     answers_match,
-    extract_answer,
     extract_prediction,
     final_answer,
+    grade,
     parse_gold,
 )
 from align.rewards.shaping import length_penalty, repetition_penalty
@@ -92,8 +92,29 @@ def test_symbolic_answers_with_math_verify():
 def test_project_answer_format_lives_in_parsing():
     from align.data.conversations import math_problems
 
-    assert math_problems.extract_answer is extract_answer and math_problems.final_answer is final_answer
-    assert extract_answer(final_answer(1234)) == 1234 and extract_answer("no") is None
+    assert math_problems.final_answer is final_answer and math_problems.grade is grade
+    assert grade(final_answer(1234), 1234) and not grade("no", 1234)
+
+
+@pytest.mark.parametrize("text, gold, expected", [
+    ("\\boxed{42}", 42, True),                 # LaTeX boxed: eval once found nothing here
+    ("The answer is 3/4.", 0.75, True),         # a fraction is its value, not 3
+    ("The answer is 3/4.", 3, False),
+    ("Steps... The answer is 1,234.", 1234, True),
+    ("#### 17", "17", True),
+    ("The answer is 5. Wait, the answer is 6.", 6, True),  # the last stated answer counts
+    ("I think 42.", 42, False),                  # no stated answer
+    ("The answer is 42.", "not a number", None),  # ungradable gold
+])
+def test_one_grader_for_rewards_and_evaluation(text, gold, expected):
+    """GRPO's reward and the report card's math rows grade with the same function, so they agree on every case."""
+    from align.data.conversations import score_math
+
+    assert grade(text, gold) is expected
+    reward = math_accuracy(prompts=[None], completions=[text], answer=[gold])[0]
+    assert reward == (None if expected is None else float(expected))
+    if expected is not None:
+        assert score_math(gold, text) is expected
 
 
 # --- math_accuracy ------------------------------------------------------------------------------------------

@@ -345,3 +345,46 @@ def test_skip_invalid_rows_leaves_bad_conversations_out_and_counts_them(tmp_path
     assert len(dataset) == 3 and counts == {"train_rows_skipped_invalid": 2}
     assert (f"{data}: skipped 2 of 5 rows (skip_invalid_rows): 1 × messages: no assistant message (nothing to "
             "learn) (row 2); 1 × messages: no messages (row 4)") in caplog.text
+
+
+@pytest.fixture(scope="module")
+def chatml_tokenizer():
+    """SmolLM2-Instruct's tokenizer conventions with align's ChatML (Hermes tool calls as plain-text tags)."""
+    from conftest import family_tokenizer
+
+    from align.chat_template import CHATML_TEMPLATE
+
+    tok = family_tokenizer("smollm2", instruct=True)
+    tok.chat_template = CHATML_TEMPLATE
+    return tok
+
+
+def test_hermes_tool_calls_run_in_chat_batches_and_rewards(chatml_tokenizer):
+    """A ChatML model writes calls as <tool_call> JSON at the end of a turn that ends with <|im_end|>: the chat
+    engine, batched evaluation and the tool reward all find and run them."""
+    from align.chat_engine import ChatSession
+    from align.eval.batch_chat import ask_batch
+    from align.rewards.tools import tool_call_correctness
+    from align.tools import TOOLS
+
+    tok, end = chatml_tokenizer, "<|im_end|>"
+    call = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "123 * 456"}}\n</tool_call>'
+    session = ChatSession(ScriptedModel(tok, [f"Let me compute.\n{call}{end}", f"The answer is 56088.{end}"]), tok)
+    events = list(session.send("What is 123 * 456?"))
+    assert [e.text for e in events if e.kind == "tool_output"] == ["56088"]
+    assert "".join(e.text for e in events if e.kind == "text") == "Let me compute.\nThe answer is 56088."
+    assert session.messages[1]["content"] == "Let me compute." and session.messages[2] == {"role": "tool",
+                                                                                           "content": "56088"}
+    # rendered again for the next round exactly as the model wrote it (the template adds the newline back)
+    assert f"Let me compute.\n{call}{end}\n<|im_start|>user\n<tool_response>\n56088\n</tool_response>" in \
+        session.model.prompts[1]
+
+    model = ScriptedBatchModel(tok, {"multiply": [f"Let me compute.\n{call}{end}", f"The answer is 56088.{end}"],
+                                     "hello": [f"Hi there.{end}"]})
+    replies = ask_batch(model, tok, ["Please multiply 123 by 456.", "hello"], tools=TOOLS)
+    assert replies == ["Let me compute.\nThe answer is 56088.", "Hi there."]
+    assert model.scripts == {"multiply": [], "hello": []}
+
+    broken = '<tool_call>\n{"name": "calculator", "arguments": {"expression": "1 +"}}\n</tool_call>'
+    rewards = tool_call_correctness(None, [f"{call}", f"{broken}", "<tool_call>\n{\"name\": ", "No call."])
+    assert rewards == [1.0, 0.0, 0.0, None]

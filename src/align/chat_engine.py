@@ -7,8 +7,9 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
+from align.chat_template import end_of_turn_ids
 from align.engine import SamplingConfig, stream_generate
-from align.tokenizer import TOOL_CALL, TOOL_CALL_END
+from align.tools.syntax import ToolSyntax, syntax_of
 
 logger = logging.getLogger(__name__)
 
@@ -49,10 +50,7 @@ class ChatSession:
         yield from self.respond()
 
     def stop_ids(self) -> list[int]:
-        from align.chat_template import end_of_turn_ids
-
-        vocab = self.tokenizer.get_vocab()
-        return end_of_turn_ids(self.tokenizer) + ([vocab[TOOL_CALL_END]] if TOOL_CALL_END in vocab else [])
+        return turn_stop_ids(self.tokenizer, tools=True)
 
     def prompt_ids(self) -> list[int]:
         """What the model is given next: the conversation in its chat template, the tools offered, and the
@@ -68,19 +66,21 @@ class ChatSession:
         from align.tools import format_tool_call, parse_tool_call, run_tool_call
 
         special = sorted(set(self.tokenizer.all_special_tokens), key=len, reverse=True)
+        syntax = syntax_of(self.tokenizer)
+        stop_tokens = tuple(self.tokenizer.convert_ids_to_tokens(self.stop_ids()))
         for _ in range(self.max_tool_calls + 1):
             ids = self.prompt_ids()
             raw, shown = "", 0
             for piece in stream_generate(self.model, self.tokenizer, ids, self.sampling, self.stop_ids(),
                                          skip_special_tokens=False):
                 raw += piece
-                visible = visible_text(raw, special)
+                visible = visible_text(raw, special, syntax)
                 if len(visible) > shown:
                     yield ChatEvent("text", visible[shown:])
                     shown = len(visible)
-            content = visible_text(raw, special)
-            if TOOL_CALL in raw and raw.rstrip().endswith(TOOL_CALL_END):
-                call = raw.rsplit(TOOL_CALL, 1)[1].rsplit(TOOL_CALL_END, 1)[0]
+            content = visible_text(raw, special, syntax)
+            call = syntax.ending_call(raw, stop_tokens)
+            if call is not None:
                 yield ChatEvent("tool_call", call)
                 output = run_tool_call(call, self.tools)
                 yield ChatEvent("tool_output", output)
@@ -93,7 +93,7 @@ class ChatSession:
                 self.messages.append({"role": "tool", "content": output})
                 continue
             self.messages.append({"role": "assistant", "content": content.strip()})
-            ended = any(raw.rstrip().endswith(self.tokenizer.convert_ids_to_tokens(i)) for i in self.stop_ids())
+            ended = any(raw.rstrip().endswith(token) for token in stop_tokens)
             yield ChatEvent("end", "eos" if ended else "length")
             return
         logger.warning("reply cut off after %d tool calls", self.max_tool_calls)
@@ -104,9 +104,22 @@ class ChatSession:
         return "".join(e.text for e in self.send(text) if e.kind == "text").strip()
 
 
-def visible_text(raw: str, special: list[str]) -> str:
+def visible_text(raw: str, special: list[str], syntax: ToolSyntax) -> str:
     """The text a user sees: up to the tool call, special tokens removed."""
-    text = raw.split(TOOL_CALL, 1)[0]
+    text = syntax.visible(raw)
     for token in special:
         text = text.replace(token, "")
     return text
+
+
+def turn_stop_ids(tokenizer, tools: bool) -> list[int]:
+    """Where a generated turn ends: end of turn, start of a new document, and (``tools``) a closing tool-call tag
+    that is one token (align's ``<|/tool_call|>``, Qwen2.5's ``</tool_call>``)."""
+    stops = end_of_turn_ids(tokenizer)
+    if tools:
+        end = syntax_of(tokenizer).end
+        if end in tokenizer.get_vocab():
+            stops.append(tokenizer.convert_tokens_to_ids(end))
+    if tokenizer.bos_token_id is not None and tokenizer.bos_token_id not in stops:
+        stops.append(tokenizer.bos_token_id)
+    return stops

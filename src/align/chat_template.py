@@ -10,39 +10,51 @@ from __future__ import annotations
 
 import logging
 
-from align.tokenizer import TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END
-
 logger = logging.getLogger(__name__)
 
 IM_START, IM_END = "<|im_start|>", "<|im_end|>"
-CHATML_SPECIAL_TOKENS = [IM_START, IM_END, TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END]
+CHATML_SPECIAL_TOKENS = [IM_START, IM_END]
+HERMES_CALL, HERMES_CALL_END = "<tool_call>", "</tool_call>"
 
-# Same message conventions as align's own template (tool calls as in transformers: an assistant message with
-# ``tool_calls``, then a ``tool`` message; the assistant continues after the output without a new header).
+# ChatML exactly as Qwen2.5 and SmolLM2 write it (``<|im_start|>role\ncontent<|im_end|>\n``), with Qwen2.5's
+# (Hermes) tool calls: the tools offered are listed in the system turn, a call is JSON between ``<tool_call>``
+# tags at the end of an assistant turn, and the outputs come back as ``<tool_response>`` blocks in a user turn.
+# The tags are plain text, so a model that knows ChatML needs no new tokens (and no resized embeddings).
+# Newlines are written as expressions: transformers renders with trim_blocks, which eats a newline that follows a
+# block tag, and ``{%- ... -%}`` strips the template's own whitespace around it.
+NL = "{{ '\\n' }}"
 CHATML_TEMPLATE = (
+    "{%- if tools -%}" + IM_START + "system" + NL
+    + "{%- if messages and messages[0]['role'] == 'system' -%}{{ messages[0]['content'] }}" + NL + NL
+    + "{%- endif -%}"
+    "# Tools" + NL + "Call a tool by writing " + HERMES_CALL + NL
+    + "{\"name\": <tool name>, \"arguments\": <arguments as a JSON object>}" + NL + HERMES_CALL_END
+    + " at the end of your turn. The tools:" + NL + "<tools>"
+    "{%- for tool in tools -%}" + NL + "{{ tool | tojson }}{%- endfor -%}" + NL + "</tools>" + IM_END + NL
+    + "{%- endif -%}"
     "{%- for message in messages -%}"
     "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] -%}"
     "{{ raise_exception('unknown role: ' ~ message['role']) }}"
     "{%- endif -%}"
     "{%- if message['role'] == 'assistant' -%}"
-    "{%- if loop.first or loop.previtem['role'] != 'tool' -%}" + IM_START + "assistant\n{%- endif -%}"
-    "{%- generation -%}"
+    + IM_START + "assistant" + NL
+    + "{%- generation -%}"
     "{{ message['content'] or '' }}"
     "{%- for call in message['tool_calls'] or [] -%}"
-    + TOOL_CALL + "{{ (call['function'] if call['function'] is defined else call) | tojson }}" + TOOL_CALL_END
-    + "{%- endfor -%}"
-    "{%- if not message['tool_calls'] -%}" + IM_END + "{%- endif -%}"
-    "{%- endgeneration -%}"
-    "{%- if not message['tool_calls'] -%}\n{%- endif -%}"
-    "{%- elif message['role'] == 'tool' -%}"
-    + TOOL_OUTPUT + "{{ message['content'] }}" + TOOL_OUTPUT_END
-    + "{%- else -%}"
-    + IM_START + "{{ message['role'] }}\n{{ message['content'] }}" + IM_END + "\n"
-    "{%- endif -%}"
+    "{%- if message['content'] or not loop.first -%}" + NL + "{%- endif -%}"
+    + HERMES_CALL + NL + "{{ (call['function'] if call['function'] is defined else call) | tojson }}" + NL
+    + HERMES_CALL_END
+    + "{%- endfor -%}" + IM_END
+    + "{%- endgeneration -%}" + NL
+    + "{%- elif message['role'] == 'tool' -%}"
+    "{%- if loop.first or loop.previtem['role'] != 'tool' -%}" + IM_START + "user{%- endif -%}"
+    + NL + "<tool_response>" + NL + "{{ message['content'] }}" + NL + "</tool_response>"
+    "{%- if loop.last or loop.nextitem['role'] != 'tool' -%}" + IM_END + NL + "{%- endif -%}"
+    "{%- elif message['role'] != 'system' or not (loop.first and tools) -%}"
+    + IM_START + "{{ message['role'] }}" + NL + "{{ message['content'] }}" + IM_END + NL
+    + "{%- endif -%}"
     "{%- endfor -%}"
-    "{%- if add_generation_prompt and (not messages or messages[-1]['role'] != 'tool') -%}"
-    + IM_START + "assistant\n"
-    "{%- endif -%}"
+    "{%- if add_generation_prompt -%}" + IM_START + "assistant" + NL + "{%- endif -%}"
 )
 
 

@@ -13,6 +13,7 @@ from align.logging_utils import setup_logging
 COMMAND_MODULES = [
     "align.commands.tokenizer",
     "align.commands.generate",
+    "align.commands.convert",
     "align.commands.chat",
     "align.world.cli",
     "align.data.cli",

@@ -16,7 +16,7 @@ from trl import GRPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults
+from align.training import HardwareDefaults, merge_lora_field
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +37,7 @@ class GRPOScriptArguments(ScriptArguments):
     heldout_problems: int = field(default=128, metadata={"help": "Held-out problems (world: test split)."})
     heldout_path: str | None = field(default=None, metadata={"help": "GSM8K-format jsonl for the held-out set."})
     heldout_every: int = field(default=10, metadata={"help": "Steps between held-out measurements (0: off)."})
+    merge_lora: bool = merge_lora_field()
     rewards: list[dict[str, Any]] | str | None = field(default_factory=lambda: [dict(r) for r in DEFAULT_REWARDS], metadata={
         "help": "Reward functions from align.rewards: [{name: NAME, weight: W, ...options}] (YAML/JSON on the CLI)."})
 
@@ -154,6 +155,7 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
     from transformers import set_seed
 
     from align.hub.hook import StageHub
+    from align.modeling import merge_lora_adapter
     from align.plots import plot_heldout_curve
     from align.training import check_quantized_training, resolve_checkpoint, save_run
 
@@ -181,6 +183,8 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
                                   title=f"{script_args.algorithm.upper()}: held-out accuracy and completion length")
         if plot:
             logger.info("R1 curve: %s", plot)
+        if model_args.use_peft and script_args.merge_lora:
+            merge_lora_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
         logger.info("saved the policy to %s", training_args.output_dir)
         hub.finish()
     return metrics

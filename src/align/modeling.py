@@ -67,6 +67,31 @@ def set_generation_defaults(model, tokenizer) -> None:
     model.generation_config.bos_token_id = tokenizer.bos_token_id
 
 
+def merge_lora_adapter(adapter_dir: str, out_dir: str, sequence_classification: bool = False) -> str:
+    """Merge a saved LoRA adapter into its base model and save a plain model dir with the adapter's tokenizer.
+
+    The base model's config still names the base's EOS (SmolLM2, Gemma: end of document); the fine-tuned model
+    ends its turns with the tokenizer's EOS, so that is written into ``config.json`` and
+    ``generation_config.json``: plain ``generate`` on the merged dir stops where a trained turn ends."""
+    from peft import AutoPeftModelForCausalLM, AutoPeftModelForSequenceClassification
+    from transformers import AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(adapter_dir)
+    if sequence_classification:
+        model = AutoPeftModelForSequenceClassification.from_pretrained(adapter_dir, num_labels=1, dtype="float32")
+    else:
+        model = AutoPeftModelForCausalLM.from_pretrained(adapter_dir, dtype="float32")
+    merged = model.merge_and_unload()
+    merged.config.eos_token_id = tokenizer.eos_token_id
+    merged.config.pad_token_id = tokenizer.pad_token_id
+    if not sequence_classification:
+        set_generation_defaults(merged, tokenizer)
+    merged.save_pretrained(out_dir)
+    tokenizer.save_pretrained(out_dir)
+    logger.info("merged model saved to %s", out_dir)
+    return out_dir
+
+
 def count_parameters(model, exclude_embeddings: bool = False) -> int:
     total = sum(p.numel() for p in model.parameters())
     if exclude_embeddings:

@@ -17,8 +17,9 @@ from typing import Any
 from trl import ModelConfig, RewardConfig, ScriptArguments
 
 from align.errors import UserError
+from align.modeling import merge_lora_adapter
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults
+from align.training import HardwareDefaults, merge_lora_field
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +41,7 @@ class RewardScriptArguments(ScriptArguments):
         default=0.1, metadata={"help": "Fraction of pairs held out when the dataset has no test split."})
     max_eval_rows: int = field(default=1000, metadata={"help": "Cap on held-out pairs."})
     skip_invalid_rows: bool = skip_invalid_rows_field()
-    merge_lora: bool = field(
-        default=False, metadata={"help": "With use_peft: also save the merged model to <output_dir>/merged."})
+    merge_lora: bool = merge_lora_field()
 
 
 @dataclass
@@ -201,17 +201,6 @@ def score_conversations(model, tokenizer, conversations: list[list[dict]], batch
     return score_token_ids(model, ids, tokenizer.pad_token_id, batch_size)
 
 
-def merge_adapter(adapter_dir: str, out_dir: str) -> str:
-    """Merge a saved LoRA reward model into its base and save a plain model dir (with the tokenizer)."""
-    from peft import AutoPeftModelForSequenceClassification
-    from transformers import AutoTokenizer
-
-    model = AutoPeftModelForSequenceClassification.from_pretrained(adapter_dir, num_labels=1, dtype="float32")
-    model.merge_and_unload().save_pretrained(out_dir)
-    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
-    return out_dir
-
-
 def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardConfig, model_args: ModelConfig) -> dict:
     """Train the reward model, measure held-out pairwise accuracy, save; returns the final metrics."""
     from transformers import set_seed
@@ -243,7 +232,8 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
         logger.info("held-out pairwise accuracy: %.3f (%d pairs)", metrics["eval_accuracy"], metrics["eval_pairs"])
     if save_run(trainer, metrics):
         if model_args.use_peft and script_args.merge_lora:
-            merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
+            merged = merge_lora_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"),
+                                        sequence_classification=True)
             logger.info("merged reward model saved to %s", merged)
         logger.info("saved the reward model to %s", training_args.output_dir)
         hub.finish()

@@ -17,7 +17,7 @@ from trl import ModelConfig, ScriptArguments, SFTConfig
 
 from align.errors import UserError, first_line
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults, construct_trainer
+from align.training import HardwareDefaults, construct_trainer, merge_lora_field
 
 logger = logging.getLogger(__name__)
 
@@ -44,9 +44,7 @@ class SFTScriptArguments(ScriptArguments):
                 "and the first row numbers are logged, the count saved in all_results.json."})
     eval_fraction: float = field(default=0.0, metadata={"help": "Fraction of rows held out for eval_loss."})
     max_eval_rows: int = field(default=500, metadata={"help": "Cap on held-out rows."})
-    merge_lora: bool = field(
-        default=False, metadata={"help": "With use_peft: also save the merged model to <output_dir>/merged."}
-    )
+    merge_lora: bool = merge_lora_field()
 
 
 @dataclass
@@ -185,25 +183,12 @@ def build_trainer(model, tokenizer, training_args, train_dataset, eval_dataset=N
                              callbacks=list(callbacks))
 
 
-def merge_adapter(adapter_dir: str, out_dir: str) -> str:
-    """Merge a saved LoRA adapter into its base model and save a plain model dir (with the tokenizer)."""
-    from peft import AutoPeftModelForCausalLM
-    from transformers import AutoTokenizer
-
-    model = AutoPeftModelForCausalLM.from_pretrained(adapter_dir, dtype="float32")
-    merged = model.merge_and_unload()
-    merged.save_pretrained(out_dir)
-    AutoTokenizer.from_pretrained(adapter_dir).save_pretrained(out_dir)
-    merged.generation_config.save_pretrained(out_dir)
-    return out_dir
-
-
 def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, model_args: ModelConfig) -> dict:
     """Build the data, fine-tune, save (adapter or full model); returns the final metrics."""
     from transformers import set_seed
 
     from align.hub.hook import StageHub
-    from align.modeling import count_parameters
+    from align.modeling import count_parameters, merge_lora_adapter
     from align.training import check_quantized_training, resolve_checkpoint, save_run, split_holdout
 
     set_seed(training_args.seed)
@@ -231,8 +216,7 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
         metrics.update(trainer.evaluate())
     if save_run(trainer, metrics, tokenizer):
         if peft_config is not None and script_args.merge_lora:
-            merged = merge_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
-            logger.info("merged model saved to %s", merged)
+            merge_lora_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
         logger.info("saved the SFT model to %s", training_args.output_dir)
         hub.finish()
     return metrics

@@ -38,6 +38,11 @@ class HardwareDefaults:
         super().__post_init__()
 
 
+def merge_lora_field():
+    """The ``merge_lora`` option of every recipe that can train LoRA adapters."""
+    return field(default=False, metadata={"help": "With use_peft: also save the merged model to <output_dir>/merged."})
+
+
 def split_holdout(dataset, fraction: float, max_rows: int, seed: int):
     """Hold out a seeded random ``fraction`` of rows (at most ``max_rows``); returns (train, held-out or None)."""
     n_eval = min(max_rows, int(round(len(dataset) * fraction)))

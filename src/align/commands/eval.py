@@ -35,7 +35,7 @@ def _eval(args) -> int:
 
     from align.engine import load_model
     from align.errors import UserError
-    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, TASKS, EvalContext, run_tasks
+    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASKS, EvalContext, run_tasks
     from align.world import load_world
 
     world_spec = args.world or "0"
@@ -47,6 +47,10 @@ def _eval(args) -> int:
     if unknown:  # before the model loads: a typo costs nothing
         raise UserError(f"unknown eval task(s) {', '.join(unknown)} (tasks: {', '.join(TASKS)})")
     model, tokenizer = load_model(args.model)
+    asks = [n for n in names if n in QUESTION_TASKS and not (n == "knowledge" and args.kind == "base")]
+    if asks and not tokenizer.chat_template:
+        raise UserError(f"{args.model}: no chat template, so it cannot be asked questions ({', '.join(asks)}): "
+                        "use --kind base (tasks: " + ",".join(BASE_TASKS) + ") or fine-tune it first (recipes/sft.py)")
     options = {"kind": args.kind, "reward_model": args.reward_model, "preferences": args.preferences,
                "against": args.against, "gsm8k": args.gsm8k}
     ctx = EvalContext(model, tokenizer, world, crawl=crawl, data=args.data, n=args.n, seed=args.seed,

@@ -18,16 +18,14 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
     (offered through the chat template and run when called); None or empty offers none."""
     import torch
 
-    from align.chat_engine import visible_text
-    from align.chat_template import end_of_turn_ids
+    from align.chat_engine import turn_stop_ids, visible_text
     from align.logging_utils import progress
-    from align.tokenizer import TOOL_CALL, TOOL_CALL_END
     from align.tools import format_tool_call, parse_tool_call, run_tool_call, tool_schemas
+    from align.tools.syntax import syntax_of
 
-    vocab = tokenizer.get_vocab()
-    stops = end_of_turn_ids(tokenizer) + ([vocab[TOOL_CALL_END]] if tools and TOOL_CALL_END in vocab else [])
-    if tokenizer.bos_token_id is not None:
-        stops.append(tokenizer.bos_token_id)
+    stops = turn_stop_ids(tokenizer, tools=bool(tools))
+    stop_tokens = tuple(tokenizer.convert_ids_to_tokens(stops))
+    syntax = syntax_of(tokenizer)
     special = sorted(set(tokenizer.all_special_tokens), key=len, reverse=True)
     offered = tool_schemas(tools) if tools else None
     messages = [list(c) for c in conversations]
@@ -62,10 +60,10 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
                 for i, row in zip(chunk, out[:, batch["input_ids"].shape[1]:].tolist()):
                     end = next((k + 1 for k, t in enumerate(row) if t in stops), len(row))
                     raw = tokenizer.decode(row[:end], skip_special_tokens=False)
-                    shown = visible_text(raw, special)
+                    shown = visible_text(raw, special, syntax)
                     parts[i].append(shown)
-                    if tools and TOOL_CALL in raw and raw.rstrip().endswith(TOOL_CALL_END):
-                        call = raw.rsplit(TOOL_CALL, 1)[1].rsplit(TOOL_CALL_END, 1)[0]
+                    call = syntax.ending_call(raw, stop_tokens) if tools else None
+                    if call is not None:
                         output = run_tool_call(call, tools)
                         try:
                             name, arguments = parse_tool_call(call)
@@ -83,7 +81,7 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
         model_.train(was_training)
     if pending:
         logger.warning("%d replies cut off after %d tool calls", len(pending), max_tool_calls)
-    return ["".join(p).strip() for p in parts]
+    return [syntax.separator.join(p).strip() for p in parts]
 
 
 def ask_batch(model, tokenizer, questions: list[str], system: str | None = None, **kwargs) -> list[str]:

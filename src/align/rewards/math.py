@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from align.rewards.base import column, completion_text
-from align.rewards.parsing import answers_match, extract_prediction, parse_gold
+from align.rewards.parsing import grade
 from align.rewards.registry import register
 
 
@@ -15,10 +15,6 @@ def math_accuracy(prompts, completions, completion_ids=None, *, answer_column: s
     golds = column(kwargs, answer_column, len(completions), "math_accuracy")
     rewards: list[float | None] = []
     for completion, gold in zip(completions, golds):
-        expected = parse_gold(gold)
-        if expected is None:
-            rewards.append(None)
-            continue
-        predicted = extract_prediction(completion_text(completion))
-        rewards.append(1.0 if answers_match(predicted, expected) else 0.0)
+        correct = grade(completion_text(completion), gold)
+        rewards.append(None if correct is None else float(correct))
     return rewards

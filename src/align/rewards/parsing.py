@@ -22,7 +22,6 @@ from dataclasses import dataclass
 MAX_ANSWER_CHARS = 200
 """A stated answer longer than this is not an answer (and never reaches the symbolic parser)."""
 
-_ANSWER = re.compile(r"answer is\s*\$?\s*(-?[\d,]*\.?\d+)", re.IGNORECASE)
 _MARKER = re.compile(r"answer is[ \t]*:?|####|\\boxed\s*\{", re.IGNORECASE)
 _LEADING_NUMBER = re.compile(r"\s*\$?\s*(-?[\d,]*\.?\d+)")
 _NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|[-+]?\.\d+")
@@ -32,17 +31,6 @@ _FRACTION = re.compile(r"([-+]?\d+)\s*/\s*(\d+)")
 def final_answer(value) -> str:
     """The project's answer line: ``The answer is N.``"""
     return f"The answer is {value}."
-
-
-def extract_answer(text: str) -> float | None:
-    """The number after the last "answer is" in ``text`` (None when there is none)."""
-    found = _ANSWER.findall(text)
-    if not found:
-        return None
-    try:
-        return float(found[-1].replace(",", ""))
-    except ValueError:
-        return None
 
 
 @dataclass(frozen=True)
@@ -178,6 +166,15 @@ def answers_match(predicted: Answer | None, gold: Answer | None) -> bool:
         return bool(verify(gold_parsed, predicted_parsed, timeout_seconds=_timeout()))
     except Exception:  # noqa: BLE001 - a symbolic comparison that fails is a wrong answer, not a crash
         return False
+
+
+def grade(text: str, gold) -> bool | None:
+    """THE math grader, shared by the GRPO reward and every evaluation: does the last answer stated in ``text``
+    equal ``gold``? None when the gold answer itself cannot be parsed (the row cannot be graded)."""
+    expected = parse_gold(gold)
+    if expected is None:
+        return None
+    return answers_match(extract_prediction(text), expected)
 
 
 def _normalise(text: str) -> str:

@@ -1,7 +1,8 @@
 """Do the completion's tool calls work? The fraction of calls that parse and run without an ``error:`` result.
 
-Calls are found in two places: as text between ``<|tool_call|>`` and ``<|/tool_call|>`` (completions decoded
-with their special tokens; a call left open at the end counts as failed), and in the ``tool_calls`` of
+Calls are found in two places: as text in any syntax of :mod:`align.tools.syntax` (``<|tool_call|>…<|/tool_call|>``
+in completions decoded with their special tokens, or ``<tool_call>…</tool_call>``; a call left open at the end
+counts as failed), and in the ``tool_calls`` of
 conversational messages (what TRL's response parser produces). Each call is run again here with
 ``align.tools.run_tool_call``; tools are pure and bounded (the calculator refuses oversized work).
 """
@@ -12,7 +13,7 @@ import json
 
 from align.rewards.base import completion_messages, completion_text
 from align.rewards.registry import register
-from align.tokenizer import TOOL_CALL, TOOL_CALL_END
+from align.tools.syntax import all_calls
 
 MAX_CALLS = 64
 """Calls scored per completion; later ones are ignored."""
@@ -20,12 +21,9 @@ MAX_CALLS = 64
 
 def tool_call_texts(completion) -> list[str]:
     """The JSON text of every tool call in ``completion`` (text calls first, then message ``tool_calls``)."""
-    calls = []
-    for segment in completion_text(completion).split(TOOL_CALL)[1:]:
-        call, closed, _ = segment.partition(TOOL_CALL_END)
-        calls.append(call if closed else "")  # unterminated: no call can be read from it
-        if len(calls) >= MAX_CALLS:
-            return calls
+    calls = all_calls(completion_text(completion))[:MAX_CALLS]
+    if len(calls) >= MAX_CALLS:
+        return calls
     for message in completion_messages(completion):
         tool_calls = message.get("tool_calls")
         if not isinstance(tool_calls, list):

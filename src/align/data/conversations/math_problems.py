@@ -12,14 +12,13 @@ import random
 from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 
-# The answer format is shared with the rewards; extract_answer is re-exported from here.
-from align.rewards.parsing import extract_answer, final_answer
+# The answer format and its grader are the rewards' own: GRPO and evaluation grade the same way.
+from align.rewards.parsing import final_answer, grade
 
 
 def score_math(answer: int | float, text: str) -> bool:
-    """True when the model's stated final answer equals the ground truth."""
-    value = extract_answer(text)
-    return value is not None and abs(value - float(answer)) < 1e-6
+    """True when the model's stated final answer equals the ground truth (the GRPO reward's grader)."""
+    return bool(grade(text, answer))
 
 
 def _problems(world, n, seed, split, difficulties):
