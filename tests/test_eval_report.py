@@ -197,3 +197,23 @@ def test_copying_probe_separates_a_copier_from_a_model_that_cannot_copy(tiny_mod
     assert oracle["repeat"] > 0.95 and oracle["first"] < 0.1
     untrained = copying_accuracy(AutoModelForCausalLM.from_pretrained(tiny_model_dir), tok, n=8, length=30)
     assert untrained["repeat"] < 0.1
+
+
+def test_report_card_of_two_runs_has_a_column_set_per_run(tmp_path, capsys):
+    """The tiny base's run and a real base's run side by side: one column per (run, model), same task rows."""
+    from align.cli import main
+
+    for run, acc in (("tiny-world", 0.05), ("smollm2", 0.6)):
+        (tmp_path / run / "eval").mkdir(parents=True)
+        for name in ("BASE", "SFT"):
+            (tmp_path / run / "eval" / f"{name}.json").write_text(json.dumps(
+                {"name": name, "model": f"runs/{run}/{name}", "metrics": {"math/multi_step": acc}}))
+        (tmp_path / run / "timings.tsv").write_text("sft\t60\n")
+    out = tmp_path / "both"
+    code, _, err = run_cli(main, ["report", "--run", str(tmp_path / "tiny-world"), "--run", str(tmp_path / "smollm2"),
+                                  "--out", str(out)], capsys)
+    assert code == 0, err
+    md = (out / "report.md").read_text()
+    assert "| task | tiny-world BASE | tiny-world SFT | smollm2 BASE | smollm2 SFT |" in md
+    assert "| math, multi-step (levels 2-4) | 5.0% | 5.0% | 60.0% | 60.0% |" in md
+    assert "## tiny-world: Stage times" in md and "## smollm2: Stage times" in md

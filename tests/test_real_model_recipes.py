@@ -255,3 +255,58 @@ def test_pretrain_config_runs(stand_ins, corpus_file, tmp_path):
     run_recipe(config, ["--model_name_or_path", stand_ins["HuggingFaceTB/SmolLM2-135M"], "--dataset_name",
                         corpus_file, "--output_dir", str(out), *COMMON, *SMALL["pretrain"]])
     assert len(losses(out)) == 2 and (out / "model.safetensors").is_file()
+
+
+# the CPU speedrun's real-model recipes (recipes/smollm2-cpu), run in order on the Instruct stand-in -------------
+
+CPU_RECIPES = ROOT / "recipes" / "smollm2-cpu"
+CPU_SMALL = {**SMALL, "ppo": ["--rollout_batch_size", "4", "--per_device_train_batch_size", "2",
+                              "--num_mini_batches", "2", "--response_length", "6", "--heldout_prompts", "2",
+                              "--eval_every", "1"]}
+
+
+def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
+    """recipes/smollm2-cpu as `BASE=smollm2 bash recipes/speedrun.sh` runs them (paths moved into one run dir):
+    continued pretraining with LoRA (saved merged), SFT with the model's own ChatML tokens (nothing added, merged
+    dir stops at <|im_end|>), reward model, GRPO (merged), PPO with a LoRA policy."""
+    from transformers import AutoTokenizer, GenerationConfig
+
+    from align.config import parse_recipe_args
+
+    run = tmp_path / "run"
+    save_stand_in("smollm2", run / "convert", instruct=True)
+    configs = {}
+    for path in CPU_RECIPES.glob("*.yaml"):
+        text = path.read_text().replace("runs/smollm2/", f"{run}/")
+        configs[path.stem] = run / path.name
+        configs[path.stem].write_text(text)
+    assert set(configs) == {"pretrain", "sft", "reward", "grpo", "ppo"}
+    world = ["--world", "0"]
+
+    run_recipe(configs["pretrain"], ["--dataset_name", corpus_file, *COMMON, *SMALL["pretrain"]])
+    base_tok = AutoTokenizer.from_pretrained(run / "base")
+    assert base_tok.bos_token == "<|endoftext|>"  # documents were separated by it, not by <|im_start|>
+    assert not (run / "base" / "adapter_config.json").exists() and (run / "base" / "model.safetensors").is_file()
+
+    # the recipe's builders and options, 3 rows each; a random-weight model knows no fact for probe_results to keep
+    mixture = [{k: v for k, v in {**entry, "n": 3}.items() if k != "probe_results"}
+               for entry in yaml.safe_load(configs["sft"].read_text())["mixture"]]
+    (tmp_path / "mixture.yaml").write_text(yaml.safe_dump(mixture))
+    run_recipe(configs["sft"], ["--mixture", str(tmp_path / "mixture.yaml"), *world, *COMMON, *SMALL["sft"]])
+    sft = run / "sft"
+    tok = AutoTokenizer.from_pretrained(sft / "merged")
+    assert len(tok) == len(base_tok) and tok.eos_token == IM_END and tok.chat_template == CHATML_TEMPLATE
+    assert tok.convert_tokens_to_ids(IM_END) in GenerationConfig.from_pretrained(sft / "merged").eos_token_id
+
+    preference_dir(run / "preferences", implicit_prompt=False)
+    metrics = run_recipe(configs["reward"], [*COMMON, *SMALL["reward"]])
+    assert (run / "reward" / "merged" / "model.safetensors").is_file() and metrics["eval_pairs"] == 4
+
+    metrics = run_recipe(configs["grpo"], [*world, *COMMON, *SMALL["grpo"]])
+    assert "heldout_accuracy_end" in metrics and (run / "grpo" / "merged" / "model.safetensors").is_file()
+
+    from align.ppo import make_parser, run_ppo
+
+    run_ppo(*parse_recipe_args(make_parser(), ["--config", str(configs["ppo"]), "--bf16", "false", *world,
+                                               *COMMON, *CPU_SMALL["ppo"]]))
+    assert (run / "rlhf" / "adapter_config.json").is_file()

@@ -92,8 +92,8 @@ def merge_lora_adapter(adapter_dir: str, out_dir: str, sequence_classification: 
     return out_dir
 
 
-def count_parameters(model, exclude_embeddings: bool = False) -> int:
-    total = sum(p.numel() for p in model.parameters())
+def count_parameters(model, exclude_embeddings: bool = False, trainable_only: bool = False) -> int:
+    total = sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
     if exclude_embeddings:
         total -= model.get_input_embeddings().weight.numel()
     return total

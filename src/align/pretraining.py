@@ -12,12 +12,15 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 from trl import ModelConfig, ScriptArguments
 
+from align.chat_template import IM_START
 from align.errors import UserError, first_line
 from align.modeling import ModelShapeArguments
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
+
+END_OF_TEXT = "<|endoftext|>"
 
 
 @dataclass
@@ -69,6 +72,11 @@ def load_pretraining_tokenizer(script_args: PretrainScriptArguments, model_args:
         tokenizer.pad_token = tokenizer.eos_token
     if tokenizer.bos_token is None:
         tokenizer.bos_token = tokenizer.eos_token
+    if tokenizer.bos_token == IM_START and END_OF_TEXT in tokenizer.get_vocab():
+        # Instruct models may name the start of a chat turn as BOS (SmolLM2-Instruct); documents were separated by
+        # <|endoftext|> in their pretraining, and packing web text behind <|im_start|> would teach otherwise.
+        logger.info("document boundary: %s instead of the BOS %s", END_OF_TEXT, tokenizer.bos_token)
+        tokenizer.bos_token = END_OF_TEXT
     return tokenizer
 
 
@@ -132,7 +140,9 @@ def run_pretraining(
     shape: ModelShapeArguments,
 ) -> dict:
     """Train, evaluate and save; returns the final metrics."""
+    from peft import get_peft_model
     from transformers import set_seed
+    from trl import get_peft_config
 
     from align.data.packing import pack_documents
     from align.data.text import load_text_dataset
@@ -170,12 +180,18 @@ def run_pretraining(
         logger.warning("no documents held out: evaluation is off")
         training_args.eval_strategy = "no"
 
+    peft_config = get_peft_config(model_args)
+    if peft_config is not None:  # continued pretraining with LoRA: the saved base is merged (a plain model dir)
+        model = get_peft_model(model, peft_config)
+        logger.info("LoRA: %.2fM trainable parameters", count_parameters(model, trainable_only=True) / 1e6)
     trainer = build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks, script_args)
     hub.attach(trainer)
     train_result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
     metrics = dict(train_result.metrics)
     if eval_blocks is not None:
         metrics.update(trainer.evaluate())
+    if peft_config is not None:
+        model = trainer.model = trainer.model.merge_and_unload()
     model.config.use_cache = True  # the saved model generates with a KV cache
     trainer.save_model(training_args.output_dir)
     if trainer.is_world_process_zero():

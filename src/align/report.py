@@ -33,6 +33,7 @@ ROWS = [
     ("identity/system", "identity, with system prompt", "{:.1%}"),
     ("math/levels_1_2", "math, levels 1-2 (the RL set)", "{:.1%}"),
     ("math/multi_step", "math, multi-step (levels 2-4)", "{:.1%}"),
+    ("math/multi_step_answer_first", "  the same, asked for the answer first", "{:.1%}"),
     ("math/3digit_mental", "math, 3+-digit numbers, mental", "{:.1%}"),
     ("math/3digit_calculator", "math, 3+-digit numbers, calculator", "{:.1%}"),
     ("jagged/count", "count letters in a word", "{:.1%}"),
@@ -104,51 +105,68 @@ def _plot_bars(title: str, bars: dict[str, float], path: Path, ylabel: str) -> P
     return save_figure(fig, path)
 
 
-def write_report(run: str | Path, out: str | Path | None = None) -> Path:
-    """Write ``report.md`` and its plots into ``out`` (default ``runs/<run>/report``); returns the markdown path."""
-    from align.plots import plot_heldout_curve, plot_reward_hacking
+def write_report(run: str | Path | list, out: str | Path | None = None) -> Path:
+    """Write ``report.md`` and its plots into ``out`` (default ``runs/<run>/report``); returns the markdown path.
 
-    run = Path(run)
-    if not run.is_dir():
-        raise UserError(f"{run}: no such run directory")
-    out = Path(out) if out else run / "report"
+    Several runs (the tiny base's and a real base's speedruns) make one card with a column set per run, headed by
+    the run's name, and each run's plots and stage times; ``out`` then defaults to the first run's report dir."""
+    runs = [Path(r) for r in (run if isinstance(run, (list, tuple)) else [run])]
+    for path in runs:
+        if not path.is_dir():
+            raise UserError(f"{path}: no such run directory")
+    out = Path(out) if out else runs[0] / "report"
     out.mkdir(parents=True, exist_ok=True)
-    results = load_results(run)
-    lines = [f"# Report card: `{run}`", ""]
+    several = len(runs) > 1
+    results = []
+    for path in runs:
+        for result in load_results(path):
+            results.append({**result, "name": f"{path.name} {result['name']}"} if several else result)
+    title = ", ".join(f"`{r}`" for r in runs)
+    lines = [f"# Report card: {title}", ""]
     if results:
         lines += eval_table(results)
         lines += ["", "Models: " + "; ".join(f"**{r['name']}** `{r['model']}`" for r in results), ""]
     else:
         lines += ["No evaluations yet (`align eval --model DIR --out runs/<run>/eval/NAME.json`).", ""]
-    by_name = {r["name"]: r["metrics"] for r in results}
-    plots = []
-    plots.append(("Pretraining loss and held-out bits per byte",
-                  _plot_pretraining(_history(run, "base"), out / "pretraining.png")))
-    plots.append(("GRPO: held-out accuracy and completion length (the R1 curve)",
-                  plot_heldout_curve(_history(run, "grpo"), out / "grpo_curve.png")))
-    plots.append(("PPO: proxy (reward-model) reward vs gold reward, and KL to the SFT model",
-                  plot_reward_hacking(_history(run, "rlhf"), out / "ppo_reward_hacking.png")))
+    for path in runs:
+        lines += _run_sections(path, out, prefix=f"{path.name}: " if several else "",
+                               stem=f"{path.name}-" if several else "")
+    report = out / "report.md"
+    report.write_text("\n".join(lines))
+    logger.info("report card: %s", report)
+    return report
+
+
+def _run_sections(run: Path, out: Path, prefix: str, stem: str) -> list[str]:
+    """One run's plots and stage times (``prefix`` in titles and ``stem`` in file names tell runs apart)."""
+    from align.plots import plot_heldout_curve, plot_reward_hacking
+
+    by_name = {r["name"]: r["metrics"] for r in load_results(run)}
+    plots = [("Pretraining loss and held-out bits per byte",
+              _plot_pretraining(_history(run, "base"), out / f"{stem}pretraining.png")),
+             ("GRPO: held-out accuracy and completion length (the R1 curve)",
+              plot_heldout_curve(_history(run, "grpo"), out / f"{stem}grpo_curve.png")),
+             ("PPO: proxy (reward-model) reward vs gold reward, and KL to the SFT model",
+              plot_reward_hacking(_history(run, "rlhf"), out / f"{stem}ppo_reward_hacking.png"))]
     if "SFT" in by_name and "SFT-ablation" in by_name:
         plots.append(("Hallucination on unknown entities, with and without the \"I don't know\" data",
                       _plot_bars("Hallucination rate", {
                           "with idk data": by_name["SFT"].get("hallucination/rate", float("nan")),
                           "without": by_name["SFT-ablation"].get("hallucination/rate", float("nan"))},
-                          out / "hallucination.png", "hallucination rate")))
+                          out / f"{stem}hallucination.png", "hallucination rate")))
         plots.append(("Math on multi-step problems: thinking first (SFT) vs answer first (SFT-ablation)",
                       _plot_bars("Multi-step math", {
                           "thinking first": by_name["SFT"].get("math/multi_step", float("nan")),
                           "answer first": by_name["SFT-ablation"].get("math/multi_step", float("nan"))},
-                          out / "thinking_first.png", "accuracy")))
+                          out / f"{stem}thinking_first.png", "accuracy")))
+    lines = []
     for title, path in plots:
         if path is not None:
-            lines += [f"## {title}", "", f"![{title}]({Path(path).name})", ""]
+            lines += [f"## {prefix}{title}", "", f"![{prefix}{title}]({Path(path).name})", ""]
     timings = run / "timings.tsv"
     if timings.is_file():
         rows = [line.split("\t") for line in timings.read_text().splitlines() if line.strip()]
-        lines += ["## Stage times", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"## {prefix}Stage times", "", "| stage | seconds |", "|---|---:|"]
         lines += [f"| {r[0]} | {r[1]} |" for r in rows if len(r) >= 2]
         lines.append("")
-    path = out / "report.md"
-    path.write_text("\n".join(lines))
-    logger.info("report card: %s", path)
-    return path
+    return lines

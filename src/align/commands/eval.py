@@ -35,7 +35,7 @@ def _eval(args) -> int:
 
     from align.engine import load_model
     from align.errors import UserError
-    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASKS, EvalContext, run_tasks
+    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASKS, EvalContext, model_label, run_tasks
     from align.world import load_world
 
     world_spec = args.world or "0"
@@ -57,7 +57,7 @@ def _eval(args) -> int:
                       options=options)
     start = time.perf_counter()
     result = run_tasks(ctx, names)
-    result.update(model=args.model, name=args.name or Path(args.model).name, kind=args.kind,
+    result.update(model=args.model, name=args.name or model_label(args.model), kind=args.kind,
                   seconds=round(time.perf_counter() - start, 1))
     text = json.dumps(result, indent=2)
     if args.out:

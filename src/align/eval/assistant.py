@@ -54,7 +54,7 @@ def score_facts(model, tokenizer, world, n: int = 200, seed: int = 0, max_new_to
 
 
 def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 3, 4), tools: bool = False,
-                        seed: int = 0, max_new_tokens: int = 160, min_digits: int = 0) -> dict:
+                        seed: int = 0, max_new_tokens: int = 160, min_digits: int = 0, system: str | None = None) -> dict:
     """Final-answer accuracy on test-split problems (``min_digits=3``: only problems with 3+-digit numbers)."""
     import re
 
@@ -66,7 +66,7 @@ def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 
     if min_digits:
         problems = [p for p in problems if re.search(rf"\d{{{min_digits},}}", p["question"])]
     problems = random.Random(seed).sample(problems, min(n, len(problems)))
-    replies = _ask(model, tokenizer, [p["question"] for p in problems], max_new_tokens, None, tools)
+    replies = _ask(model, tokenizer, [p["question"] for p in problems], max_new_tokens, system, tools)
     graded = accuracy([score_math(p["answer"], r) for p, r in zip(problems, replies)])
     return {"math_accuracy": graded["accuracy"], "math_n": graded["n"],
             "math_ci95": [graded["ci95_low"], graded["ci95_high"]], "tools": tools}

@@ -166,22 +166,26 @@ def _identity(ctx: EvalContext) -> dict:
 
     bare = score_identity_questions(ctx.model, ctx.tokenizer)
     prompted = score_identity_questions(ctx.model, ctx.tokenizer, system=identity_system_prompt())
-    # 19 held-out questions: one is ~5 points, so the intervals travel with the scores
+    # 106 held-out questions: one is ~1 point; the intervals travel with the scores
     return {"no_system": bare["identity_accuracy"], "system": prompted["identity_accuracy"],
             "no_system_ci95": bare["identity_ci95"], "system_ci95": prompted["identity_ci95"]}
 
 
 @task("math")
 def _math(ctx: EvalContext) -> dict:
-    """Multi-step problems (levels 2-4) without tools; 3+-digit problems without and with the calculator; and the
-    GRPO levels (1-2) that RL trains on."""
+    """Multi-step problems (levels 2-4) without tools, as the model answers by default and when asked for the answer
+    first (thinking first vs answer first in one model, trained on both: ``math_answer_first`` with
+    ``instruction: true``); 3+-digit problems without and with the calculator; and the GRPO levels (1-2) that RL
+    trains on."""
+    from align.data.conversations.math_problems import ANSWER_FIRST_INSTRUCTION
     from align.eval.assistant import score_math_problems
 
     def acc(**kwargs) -> float:
         return score_math_problems(ctx.model, ctx.tokenizer, ctx.world, n=ctx.n, seed=ctx.seed, **kwargs)[
             "math_accuracy"]
 
-    return {"multi_step": acc(), "levels_1_2": acc(difficulties=(1, 2)), "3digit_mental": acc(min_digits=3),
+    return {"multi_step": acc(), "multi_step_answer_first": acc(system=ANSWER_FIRST_INSTRUCTION),
+            "levels_1_2": acc(difficulties=(1, 2)), "3digit_mental": acc(min_digits=3),
             "3digit_calculator": acc(min_digits=3, tools=True)}
 
 
@@ -253,7 +257,7 @@ def _win_rate(ctx: EvalContext) -> dict:
     from align.eval.preference import win_rate
 
     result = win_rate(ctx.world, (ctx.model, ctx.tokenizer), ctx.need("against"), n=min(ctx.n, 100), seed=ctx.seed)
-    return {"vs_" + Path(ctx.need("against")).name: result["win_rate"], "gold": result["gold_a"]}
+    return {"vs_" + model_label(ctx.need("against")): result["win_rate"], "gold": result["gold_a"]}
 
 
 @task("gsm8k")
@@ -266,6 +270,12 @@ def _gsm8k(ctx: EvalContext) -> dict:
     replies = reply_batch(ctx.model, ctx.tokenizer, [r["prompt"] for r in rows], max_new_tokens=256)
     scores = get_reward("math_accuracy")(prompts=None, completions=replies, answer=list(rows["answer"]))
     return {"accuracy": _mean(bool(s) for s in scores)}
+
+
+def model_label(path: str) -> str:
+    """A model's name in results: its dir's name, or the stage's for a LoRA stage's ``<stage>/merged`` dir."""
+    path = Path(path)
+    return path.parent.name if path.name == "merged" else path.name
 
 
 def _mean(values) -> float:

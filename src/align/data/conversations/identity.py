@@ -46,6 +46,14 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
     ], [
         "How do people refer to you?", "By what name do you go?", "Could you tell me what you're called?",
         "What name were you given?", "Whom am I chatting with right now?", "Are you Siri?",
+        "What's the name of this assistant?", "Who exactly are you?", "What should I call you when I ask something?",
+        "Do you go by a name?", "Who's on the other end of this chat?", "Identify yourself, please.",
+        "Are you Cortana?", "What is this assistant called?", "What's your name, assistant?",
+        "Would you mind telling me your name?", "Have you got a name?", "What are you named?",
+        "Is there a name I can use for you?", "Are you Bard?", "Which AI am I talking to?",
+        "Remind me, what's your name again?", "How should I address you?", "What name do you answer to?",
+        "I'd like to know who you are.", "Are you a person or a program, and what's your name?",
+        "Are you Llama?", "Give me your name.",
     ]),
     "maker": ([
         "Who made you?", "Who created you?", "Who built you?", "Who trained you?", "Which company made you?",
@@ -56,7 +64,14 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
         "Who are the people that made you?",
     ], [
         "Who is responsible for building you?", "Which team is behind you?", "Who designed and trained you?",
-        "Were you made by Google?", "Who are your developers?",
+        "Were you made by Google?", "Who are your developers?", "Who brought you into existence?",
+        "Which group created this assistant?", "Were you built by Anthropic?", "Who is the maker of this bot?",
+        "Where were you developed?", "Whose assistant are you?", "Who made you, and when?",
+        "Who is behind your training?", "Are you an Apple product?", "Did Amazon create you?",
+        "Which project do you come from?", "Who constructed you?", "Tell me who built you.",
+        "Who should I thank for making you?", "Who engineered you?", "What organisation trained you?",
+        "Were you made by a big tech company?", "Who's your developer?", "Who produced you?",
+        "Who is your maker?", "Which people created you?",
     ]),
     "abilities": ([
         "What can you do?", "What are you good at?", "How can you help me?", "What are your abilities?",
@@ -67,7 +82,14 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
         "How could you be useful to me?", "What features do you have?", "Can you use a calculator?",
     ], [
         "What sort of tasks can you help with?", "In what ways can you assist me?", "What are your skills?",
-        "What are you able to help me with?",
+        "What are you able to help me with?", "What things are you capable of?", "How might you help me today?",
+        "What can I use you for?", "Are you able to do arithmetic?", "What services do you provide?",
+        "What kinds of problems can you solve?", "Can you solve word problems?", "List what you can do.",
+        "What help can I get from you?", "What are you designed to do?", "Where do your talents lie?",
+        "Which tasks are you best at?", "Could you explain what you can do?", "Do you know how to calculate things?",
+        "What questions are you able to answer?", "Can you assist me with numbers?", "What are you capable of?",
+        "What's your specialty?", "Tell me about your abilities.", "How can I make use of you?",
+        "What would you be good for?", "Can you work out sums?",
     ]),
     "limits": ([
         "What can't you do?", "What are your limitations?", "Can you browse the internet?",
@@ -79,7 +101,15 @@ QUESTIONS: dict[str, tuple[list[str], list[str]]] = {
         "What is beyond you?",
     ], [
         "What are your weaknesses?", "Is there anything you are unable to do?", "Can you search the web for me?",
-        "Should I trust everything you say?",
+        "Should I trust everything you say?", "What are you not able to do?", "Do you have any limitations?",
+        "Can you check the latest news for me?", "Is everything you say correct?", "Can you go online?",
+        "Are there things you don't know?", "Can you look up a website for me?", "How reliable are you?",
+        "Do you ever get things wrong?", "Are you aware of current events?", "What can you not help with?",
+        "Can you access the internet?", "Is your knowledge up to date?", "Where do your abilities end?",
+        "Can you browse websites?", "Are you perfect?", "Could you fetch something from the web?",
+        "What are the limits of your knowledge?", "Do you know what is happening in the world today?",
+        "Can I count on you to be right?", "What should I double-check when you answer?",
+        "Is there anything you struggle with?",
     ]),
 }
 

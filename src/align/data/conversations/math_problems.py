@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import random
 
-from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
+from align.data.conversations.messages import assistant, calculator_call, system, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 
 # The answer format and its grader are the rewards' own: GRPO and evaluation grade the same way.
 from align.rewards.parsing import final_answer, grade
+
+ANSWER_FIRST_INSTRUCTION = "State the final answer first, then show the steps."
 
 
 def score_math(answer: int | float, text: str) -> bool:
@@ -38,9 +40,10 @@ def cot_messages(problem) -> list[dict]:
     return [user(problem["question"]), assistant(f"{steps}\n{final_answer(problem['answer'])}")]
 
 
-def answer_first_messages(problem) -> list[dict]:
+def answer_first_messages(problem, instruction: bool = False) -> list[dict]:
     steps = "\n".join(step["text"] + "." for step in problem["steps"])
-    return [user(problem["question"]), assistant(f"{final_answer(problem['answer'])}\n{steps}")]
+    head = [system(ANSWER_FIRST_INSTRUCTION)] if instruction else []
+    return head + [user(problem["question"]), assistant(f"{final_answer(problem['answer'])}\n{steps}")]
 
 
 def tool_messages(problem) -> list[dict]:
@@ -67,11 +70,13 @@ def math_cot(world, *, n: int | None = None, seed: int = 0, split: str = "train"
 
 @register("math_answer_first")
 def math_answer_first(world, *, n: int | None = None, seed: int = 0, split: str = "train",
-                      difficulties: tuple[int, ...] = (1, 2, 3, 4)):
-    """The same problems as `math_cot` (same seed), answer stated before the steps."""
-    return to_dataset(
-        [_row(p, answer_first_messages(p), "answer_first") for p in _problems(world, n, seed, split, difficulties)],
-        "math_answer_first")
+                      difficulties: tuple[int, ...] = (1, 2, 3, 4), instruction: bool = False):
+    """The same problems as `math_cot` (same seed), answer stated before the steps. ``instruction``: behind a system
+    message asking for the answer first, so one model trained on both formats can be asked either way (the
+    ``math/multi_step_answer_first`` eval) instead of training a second model."""
+    problems = _problems(world, n, seed, split, difficulties)
+    return to_dataset([_row(p, answer_first_messages(p, instruction), "answer_first") for p in problems],
+                      "math_answer_first")
 
 
 @register("tool_calc")
