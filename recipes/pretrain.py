@@ -15,7 +15,7 @@ from align.pretraining import make_parser, run_pretraining
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     setup_logging()
-    script_args, training_args, model_args, shape_args = parse_recipe_args(make_parser(), argv)
+    script_args, training_args, model_args, shape_args = parse_recipe_args(make_parser(), argv, __doc__)
     run_pretraining(script_args, training_args, model_args, shape_args)
 
 

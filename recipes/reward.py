@@ -16,7 +16,7 @@ from align.reward_model import make_parser, run_reward
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     setup_logging()
-    script_args, training_args, model_args = parse_recipe_args(make_parser(), argv)
+    script_args, training_args, model_args = parse_recipe_args(make_parser(), argv, __doc__)
     run_reward(script_args, training_args, model_args)
 
 

@@ -126,6 +126,26 @@ def toy_reward():
     REWARDS.pop("even_token_ids", None)
 
 
+def assert_resumed_exactly(straight, resumed, from_step: int, keys=("loss",)) -> None:
+    """``resumed`` (an output dir resumed from ``straight``'s checkpoint at ``from_step``) logged the same ``keys``
+    as the run that never stopped, and trained only the steps after the checkpoint: its ``train_loss`` is the mean
+    of those steps' losses (a run that silently started over would average all of them)."""
+    import math
+
+    def history(out):
+        return json.loads((Path(out) / "trainer_state.json").read_text())["log_history"]
+
+    def logged(out):
+        return [(row["step"], *(row[k] for k in keys)) for row in history(out) if "loss" in row]
+
+    expected, got = logged(straight), logged(resumed)
+    assert [row[0] for row in got] == [row[0] for row in expected] and len(got) > from_step, (expected, got)
+    assert got[from_step:] == expected[from_step:]
+    after = [row["loss"] for row in history(resumed) if "loss" in row and row["step"] > from_step]
+    train_loss = next(row["train_loss"] for row in history(resumed) if "train_loss" in row)
+    assert math.isclose(train_loss, sum(after) / len(after), rel_tol=1e-5, abs_tol=1e-7), (train_loss, after)
+
+
 # stand-ins for real open models ---------------------------------------------------------------------------
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"

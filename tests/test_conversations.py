@@ -276,31 +276,31 @@ def test_mixture_weights_and_options(world, files, tmp_path):
 
 
 @pytest.mark.parametrize("row, message", [
-    ({"messages": [{"content": "hi"}, {"role": "assistant", "content": "x"}]}, r"row 0: messages\[0\]\.role: missing"),
+    ({"messages": [{"content": "hi"}, {"role": "assistant", "content": "x"}]}, r"row 1: messages\[0\]\.role: missing"),
     ({"messages": [{"role": "user", "content": ""}, {"role": "assistant", "content": "x"}]},
      r"messages\[0\]\.content: empty"),
     ({"messages": [{"role": "user", "content": 3}, {"role": "assistant", "content": "x"}]},
      r"messages\[0\]\.content: expected a string, got int"),
     ({"messages": [{"role": "robot", "content": "hi"}, {"role": "assistant", "content": "x"}]},
      r"messages\[0\]\.role: unknown role 'robot'"),
-    ({"messages": "hello"}, r"row 0: messages: expected a list"),
+    ({"messages": "hello"}, r"row 1: messages: expected a list"),
     ({"messages": [{"role": "user", "content": "hi"}]}, r"no assistant message"),
     ({"messages": [{"role": "user", "content": "hi"}, {"role": "tool", "content": "4"},
                    {"role": "assistant", "content": "x"}]}, r"tool message must follow"),
     ({"prompt": "hi", "completion": 5}, r"completion: expected a string"),
-    ({"text": "hi"}, r"row 0: no .messages."),
+    ({"text": "hi"}, r"row 1: no .messages."),
 ])
 def test_malformed_rows_fail_with_one_line(row, message):
     with pytest.raises(UserError, match=message) as err:
         validate_rows([row], "data.jsonl")
-    assert "\n" not in str(err.value) and str(err.value).startswith("data.jsonl: row 0")
+    assert "\n" not in str(err.value) and str(err.value).startswith("data.jsonl: row 1")
 
 
 def test_malformed_sharegpt_row_names_row(files, tmp_path):
     bad = tmp_path / "bad.jsonl"
     good = (files / "sharegpt.jsonl").read_text()
     bad.write_text(good + json.dumps({"conversations": [{"from": "alien", "value": "hi"}]}) + "\n")
-    with pytest.raises(UserError, match=r"bad.jsonl: row 1: conversations\[0\]\.from: unknown speaker 'alien'"):
+    with pytest.raises(UserError, match=r"bad.jsonl: row 2: conversations\[0\]\.from: unknown speaker 'alien'"):
         get_builder("sharegpt")(None, path=str(bad))
 
 

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import SHARED_DATA
+from conftest import SHARED_DATA, run_cli
 
 from align.data.web.config import PipelineConfig
 from align.data.web.pipeline import SUCCESS_MARKER, load_web_dataset, run_pipeline
@@ -152,3 +152,101 @@ def test_synthetic_crawl_is_byte_deterministic(tmp_path):
     b = write_synthetic_crawl(tmp_path / "b", n_pages=20, seed=3, n_files=2)
     for f in sorted(a.iterdir()):
         assert f.read_bytes() == (b / f.name).read_bytes(), f.name
+
+
+# real inputs, bad inputs --------------------------------------------------------------------------------------
+
+FRENCH = [
+    "Le vieux moulin de Vel Ostra se trouve au bord de la rivière depuis deux siècles. Les habitants du village y "
+    "apportent leur blé chaque automne, et le meunier leur rend une farine fine et blanche. Le dimanche, les enfants "
+    "viennent regarder la grande roue tourner dans le courant froid.",
+    "La boulangerie de la place du marché ouvre ses portes très tôt le matin. On y vend du pain de campagne, des "
+    "croissants dorés et une tarte aux pommes que tout le monde adore. La boulangère connaît chaque client par son "
+    "prénom et garde toujours une baguette pour le facteur.",
+]
+ENGLISH = ("The old bridge over the river was built by the town's first mayor. Every spring the market fills the "
+           "square with farmers who sell cheese, bread and honey, and the children of the school sing by the fountain.")
+
+
+def _page(text: str) -> bytes:
+    return f"<html><head><title>Page</title></head><body><article><p>{text}</p></article></body></html>".encode()
+
+
+def _arc(path: Path, pages: list[tuple[str, bytes]]) -> Path:
+    """An uncompressed ARC v1 file: a ``filedesc://`` header, then one record per page (URL on the header line)."""
+    spec = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
+    records = [f"filedesc://{path.name} 0.0.0.0 20040925000741 text/plain {len(spec)}\n".encode() + spec + b"\n"]
+    for url, html in pages:
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n\r\n" + html
+        records.append(f"{url} 93.184.216.34 20040925001013 text/html {len(http)}\n".encode() + http + b"\n")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"".join(records))
+    return path
+
+
+def test_arc_pages_in_another_language_are_kept(tmp_path):
+    """ARC records carry their URL on the header line (no page is lost as ``no_url``), and a kept language other
+    than English is not judged by English stop words (Gopher's rule is skipped for it, and the report says so)."""
+    crawl = _arc(tmp_path / "crawl" / "pages.arc", [
+        ("http://moulin.fr/histoire du moulin.html", _page(FRENCH[0])),
+        ("http://pain.fr/", _page(FRENCH[1])),
+        ("http://bridge.example.org/", _page(ENGLISH)),
+    ])
+    report = run_pipeline(PipelineConfig(crawl=str(crawl), out=str(tmp_path / "out"), blocklist=None,
+                                         languages=("en", "fr")))
+    dataset = load_web_dataset(tmp_path / "out")
+    assert sorted(dataset["url"]) == ["http://bridge.example.org/", "http://moulin.fr/histoire du moulin.html",
+                                      "http://pain.fr/"]
+    assert sorted(dataset["language"]) == ["en", "fr", "fr"]
+    gopher = next(s for s in report["steps"] if "Gopher Quality" in s["step"])
+    assert gopher["notes"] == {"stop_word_rule_skipped_fr": 2} and gopher["dropped"] == 0
+    assert "stop-word rule counts English stop words, so it was not applied to pages in other languages (fr 2)" in (
+        tmp_path / "out" / "report.md").read_text()
+
+
+@pytest.mark.parametrize("name, content", [("empty.warc.gz", b""), ("notes.txt", b"just some notes\n" * 50)])
+def test_an_input_without_any_record_is_an_error_naming_it(tmp_path, capsys, name, content):
+    from align.cli import main
+
+    (tmp_path / name).write_bytes(content)
+    out = tmp_path / "out"
+    code, stdout, err = run_cli(main, ["data", "--crawl", str(tmp_path / name), "--out", str(out)], capsys)
+    reason = "empty file (0 bytes)" if not content else "no WARC or ARC record could be read from it"
+    assert code == 2 and err.startswith(f"error: --crawl {tmp_path / name}: {reason}"), err
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_unknown_language_code_is_an_error_naming_it(crawl, tmp_path, capsys):
+    from align.cli import main
+
+    out = tmp_path / "out"
+    code, _, err = run_cli(main, ["data", "--crawl", str(crawl), "--out", str(out), "--languages", "en,english"],
+                           capsys)
+    assert code == 2 and err.startswith("error: --languages: 'english' is not a language code the language "
+                                        "identifier knows; use one of ace, af, am, an, ar,"), err
+    assert ", en, " in err and ", fr, " in err
+    assert err.count("\n") == 1 and not out.exists()
+
+
+def test_report_shows_the_reader_skips_when_no_record_parsed(tmp_path):
+    """A WARC whose one page is cut off: nothing parses, and report.md still says what the reader skipped."""
+    import io
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    buf = io.BytesIO()
+    writer = WARCWriter(buf, gzip=True)
+    writer.write_record(writer.create_warcinfo_record("cut.warc.gz", {"software": "test"}))
+    start = buf.tell()
+    http = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+    writer.write_record(writer.create_warc_record("http://ex.com/", "response", payload=io.BytesIO(_page(ENGLISH) * 20),
+                                                  http_headers=http))
+    data = buf.getvalue()
+    (tmp_path / "crawl").mkdir()
+    (tmp_path / "crawl" / "cut.warc.gz").write_bytes(data[: start + (len(data) - start) // 2])
+    report = run_pipeline(PipelineConfig(crawl=str(tmp_path / "crawl"), out=str(tmp_path / "out"), blocklist=None))
+    reader = report["steps"][0]
+    assert "Warc" in reader["step"] and reader["in"] == 1 and reader["out"] == 0
+    assert reader["reasons"] == {"truncated_record": 1}
+    assert "| 1_filter | 🕷 Warc (robust) | 1 | 0 | 1 | truncated_record 1 |" in (tmp_path / "out" / "report.md").read_text()

@@ -170,3 +170,29 @@ def test_real_common_crawl_warc():
     assert "Example Domain" in docs[0].text
     assert stats.get("skipped", 0) == 0
     assert os.path.basename(docs[0].metadata["file_path"]) == REAL_WARC.name
+
+
+def _write_arc(path: Path, pages: list[tuple[str, bytes]], gzip_members: bool) -> None:
+    """An ARC v1 file (the Internet Archive's format before WARC): a ``filedesc://`` header record, then one record
+    per page whose header line is ``URL IP-address Archive-date Content-type Archive-length``."""
+    import gzip
+
+    spec = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
+    records = [f"filedesc://{path.name} 0.0.0.0 20040925000741 text/plain {len(spec)}\n".encode() + spec + b"\n"]
+    for url, html in pages:
+        http = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n\r\n" + html
+        records.append(f"{url} 93.184.216.34 20040925001013 text/html {len(http)}\n".encode() + http + b"\n")
+    path.write_bytes(b"".join(gzip.compress(r) for r in records) if gzip_members else b"".join(records))
+
+
+@pytest.mark.parametrize("name", ["pages.arc", "pages.arc.gz"])
+def test_arc_records_keep_their_url_date_and_an_id(tmp_path, name):
+    # An ARC record's URL is on its header line (warcio: rec_headers "uri"), not in a WARC-Target-URI header; a URL
+    # may hold a space, which the header line's last four fields leave unambiguous.
+    urls = ["http://ex.com/a", "http://ex.com/index.cfm?EmailTitle=Martinez Targets Castor&IsPopUp=True"]
+    _write_arc(tmp_path / name, [(url, _html(i)) for i, url in enumerate(urls)], gzip_members=name.endswith(".gz"))
+    docs, stats = _read(tmp_path, name)
+    assert [d.metadata["url"] for d in docs] == urls
+    assert {d.metadata["date"] for d in docs} == {"2004-09-25T00:10:13Z"}
+    assert [d.id for d in docs] == [f"{name}/1", f"{name}/2"]  # no WARC-Record-ID: file and position
+    assert stats.get("skipped", 0) == 0 and stats["records"] == 2

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli
 
 FAST = ["--bf16", "false", "--report_to", "none", "--per_device_train_batch_size", "4", "--max_length", "128",
         "--logging_steps", "1", "--disable_tqdm", "true", "--save_strategy", "no", "--eval_strategy", "no",
@@ -62,8 +62,25 @@ def test_dpo_bad_input_exits_with_one_line(tiny_model_dir, tmp_path, capsys):
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
     code, _, err = run_cli(main, ["--model_name_or_path", tiny_model_dir, "--dataset_name", str(data),
                                   "--output_dir", str(tmp_path / "out"), *FAST], capsys)
-    assert code == 2 and err.strip() == f"error: {data}: row 1: rejected: its prompt differs from chosen's at turn 0"
+    assert code == 2 and err.strip() == f"error: {data}: row 2: rejected: its prompt differs from chosen's at turn 0"
     code, _, err = run_cli(main, ["--model_name_or_path", tiny_model_dir, "--dataset_name", str(data),
                                   "--output_dir", str(tmp_path / "out"), "--win_rate_prompts", "4", *FAST], capsys)
     assert code == 2 and err.strip() == "error: win_rate_prompts needs world (the tiny world whose labeler judges the answers)"
     assert not (tmp_path / "out").exists()
+
+
+def test_resume_reproduces_the_uninterrupted_run(tiny_model_dir, pairs_file, tmp_path):
+    """Resumed from a checkpoint in its second epoch (16 pairs, 4 steps an epoch), a run logs the losses and
+    rewards of the run that never stopped."""
+    import shutil
+
+    from align.config import parse_recipe_args
+    from align.dpo import make_parser, run_dpo
+
+    args = ["--model_name_or_path", tiny_model_dir, "--dataset_name", pairs_file, "--learning_rate", "1e-3",
+            "--max_steps", "6", *FAST, "--save_strategy", "steps", "--save_steps", "5"]
+    run_dpo(*parse_recipe_args(make_parser(), [*args, "--output_dir", str(tmp_path / "straight")]))
+    shutil.copytree(tmp_path / "straight" / "checkpoint-5", tmp_path / "resumed" / "checkpoint-5")
+    run_dpo(*parse_recipe_args(make_parser(), [*args, "--output_dir", str(tmp_path / "resumed"),
+                                               "--resume_from_checkpoint", "last"]))
+    assert_resumed_exactly(tmp_path / "straight", tmp_path / "resumed", 5, keys=("loss", "rewards/margins"))

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli
 
 FAST = ["--bf16", "false", "--report_to", "none", "--logging_steps", "1", "--disable_tqdm", "true",
         "--num_generations", "4", "--per_device_train_batch_size", "8", "--max_completion_length", "12",
@@ -71,7 +71,21 @@ def test_gsm8k_prompts_name_the_bad_row(tmp_path):
     path = tmp_path / "gsm.jsonl"
     path.write_text(json.dumps({"question": "1+1?", "answer": "1+1=2\n#### 2"}) + "\n"
                     + json.dumps({"question": "2+2?", "answer": "it is 4"}) + "\n")
-    with pytest.raises(UserError, match=r"gsm.jsonl: row 1: answer: no final '#### N' line"):
+    with pytest.raises(UserError, match=r"gsm.jsonl: row 2: answer: no final '#### N' line"):
         gsm8k_prompts(str(path))
     path.write_text(json.dumps({"question": "1+1?", "answer": "1+1=2\n#### 2"}) + "\n")
     assert gsm8k_prompts(str(path))[0]["answer"] == "2"
+
+
+def test_resume_reproduces_the_uninterrupted_run(tiny_model_dir, tmp_path, toy_reward):
+    """Resumed from its step-2 checkpoint, a run samples the same completions and logs the same rewards and losses
+    as the run that never stopped."""
+    import shutil
+
+    args = ["--model_name_or_path", tiny_model_dir, "--max_steps", "4", "--heldout_every", "0", "--rewards",
+            json.dumps([{"name": toy_reward}]), "--learning_rate", "1e-2", *FAST, "--save_strategy", "steps",
+            "--save_steps", "2"]
+    _grpo([*args, "--output_dir", str(tmp_path / "straight")])
+    shutil.copytree(tmp_path / "straight" / "checkpoint-2", tmp_path / "resumed" / "checkpoint-2")
+    _grpo([*args, "--output_dir", str(tmp_path / "resumed"), "--resume_from_checkpoint", "last"])
+    assert_resumed_exactly(tmp_path / "straight", tmp_path / "resumed", 2, keys=("loss", "reward", "completions/mean_length"))

@@ -217,16 +217,16 @@ def test_loaders_read_every_format_into_explicit_prompts(tmp_path):
 
 
 @pytest.mark.parametrize("row, message", [
-    ({"prompt": "Q?", "chosen": "A.", "rejected": "A."}, "row 1: chosen and rejected are the same"),
-    ({"prompt": "Q?", "chosen": "A.", "rejected": "  "}, "row 1: rejected: empty"),
+    ({"prompt": "Q?", "chosen": "A.", "rejected": "A."}, "row 2: chosen and rejected are the same"),
+    ({"prompt": "Q?", "chosen": "A.", "rejected": "  "}, "row 2: rejected: empty"),
     ({"prompt": _conv("Q?"), "chosen": [{"role": "assistant", "content": ""}], "rejected": _conv("", "B")[1:]},
-     "row 1: chosen[0].content: empty"),
-    ({"prompt": "Q?", "chosen": "A."}, "row 1: rejected: missing"),
+     "row 2: chosen[0].content: empty"),
+    ({"prompt": "Q?", "chosen": "A."}, "row 2: rejected: missing"),
     ({"chosen": _conv("Q?", "A."), "rejected": _conv("Other?", "B.")},
-     "row 1: rejected: its prompt differs from chosen's at message 0"),
+     "row 2: rejected: its prompt differs from chosen's at message 0"),
     ({"chosen": "\n\nHuman: Q?\n\nAssistant: A.", "rejected": "\n\nHuman: Other?\n\nAssistant: B."},
-     "row 1: rejected: its prompt differs from chosen's at turn 0"),
-    ({"chosen": "A.", "rejected": "B."}, "row 1: prompt: missing"),
+     "row 2: rejected: its prompt differs from chosen's at turn 0"),
+    ({"chosen": "A.", "rejected": "B."}, "row 2: prompt: missing"),
 ])
 def test_bad_rows_are_one_line_naming_file_row_and_field(tmp_path, row, message):
     from align.data.preferences import load_preferences
@@ -241,3 +241,55 @@ def test_bad_rows_are_one_line_naming_file_row_and_field(tmp_path, row, message)
         load_preferences(path)
     assert str(err.value).startswith(f"{path}: {message}")
     assert "\n" not in str(err.value)
+
+
+def test_skip_invalid_groups_reasons_with_the_first_row_numbers(tmp_path, caplog):
+    from align.data.preferences import load_preferences
+
+    good = {"prompt": "Q?", "chosen": "A.", "rejected": "B."}
+    rows = [good] * 20
+    for k in (2, 5, 6, 9, 12, 15, 18):  # rows 3, 6, 7, 10, 13, 16, 19: an empty rejected answer
+        rows[k] = {"prompt": "Q?", "chosen": "A.", "rejected": " "}
+    rows[10] = {"prompt": "Q?", "chosen": "A.", "rejected": "A."}  # row 11
+    path = _write(tmp_path, rows)
+    with pytest.raises(UserError, match=r"prefs.jsonl: row 3: rejected: empty$"):
+        load_preferences(path)
+    with caplog.at_level("WARNING", logger="align"):
+        assert len(load_preferences(path, skip_invalid=True)) == 12
+    assert (f"{path}: skipped 8 of 20 rows (skip_invalid_rows): 7 × rejected: empty (rows 3, 6, 7, 10, 13, …); "
+            "1 × chosen and rejected are the same (row 11)") in caplog.text
+    with pytest.raises(UserError, match=r"prefs.jsonl: no valid row: 2 × rejected: empty \(rows 1, 2\)$"):
+        load_preferences(_write(tmp_path, [rows[2], rows[2]]), skip_invalid=True)
+
+
+def test_tie_and_skip_labels_are_left_out_and_counted(tmp_path, caplog):
+    from align.data.preferences.formats import read_preference_splits
+
+    pair = {"prompt": _conv("Q?"), "chosen": _conv("", "A.")[1:], "rejected": _conv("", "B.")[1:]}
+    tie = {"prompt": _conv("Q?"), "answers": ["A.", "B."], "label": "tie"}
+    skip = {"prompt": _conv("Q?"), "answers": ["A.", "C."], "label": "skip"}
+    path = _write(tmp_path, [pair, tie, skip, {**pair, "rejected": []}])
+    with pytest.raises(UserError, match=r"row 4: rejected: empty"):  # row numbers still count every line
+        read_preference_splits(path)
+    path = _write(tmp_path, [pair, tie, skip, pair])
+    with caplog.at_level("INFO", logger="align"):
+        splits = read_preference_splits(path)
+    assert len(splits.train) == 2 and dict(splits.skipped["train"].left_out) == {"tie": 1, "skip": 1}
+    assert "left out 1 row labelled 'tie', 1 row labelled 'skip'" in caplog.text
+    with pytest.raises(UserError, match=r"no data row, only rows labelled 'tie'"):
+        read_preference_splits(_write(tmp_path, [tie]))
+
+
+def test_dpo_takes_skip_invalid_rows_too(tiny_model_dir, tmp_path):
+    from align.config import parse_recipe_args
+    from align.dpo import make_parser
+    from align.reward_model import load_training_pairs
+
+    good = {"prompt": "Q?", "chosen": "A.", "rejected": "B."}
+    path = _write(tmp_path, [good, {"prompt": "Q?", "chosen": "", "rejected": "B."}, good])
+    script_args, training_args, _ = parse_recipe_args(make_parser(), [
+        "--model_name_or_path", tiny_model_dir, "--dataset_name", path, "--output_dir", str(tmp_path / "out"),
+        "--skip_invalid_rows", "true", "--report_to", "none"])
+    counts = {}
+    train, heldout = load_training_pairs(script_args, training_args, counts)
+    assert len(train) == 2 and heldout is None and counts == {"train_rows_skipped_invalid": 1}

@@ -30,3 +30,33 @@ def test_recipe_help_renders(stage):
 
     # argparse formats help strings with %: a bare "30%" in a field's help breaks `--help`
     assert "--output_dir" in importlib.import_module(PARSERS[stage]).make_parser().format_help()
+
+
+@pytest.mark.parametrize("text, message", [
+    ("model_name_or_path: base\noutput_dir: [runs, sft\nlearning_rate: 1e-4\n",
+     "line 3, column 14: not valid YAML: expected ',' or ']', but got ':' (while parsing a flow sequence at line 2, "
+     "column 13)"),
+    ("model_name_or_path: base\n  output_dir: runs/sft\n", "line 2, column 13: not valid YAML: mapping values are not "
+                                                         "allowed here"),
+    ("learning_rate: 1e-4\n\tmax_steps: 10\n", "line 2, column 1: not valid YAML: found character '\\t' that cannot "
+                                               "start any token"),
+    ("- learning_rate\n- 1e-4\n", "expected a mapping of option: value, got list"),
+])
+def test_malformed_yaml_is_one_line_with_line_and_column(tmp_path, capsys, text, message):
+    from conftest import load_recipe, run_cli
+
+    config = tmp_path / "sft.yaml"
+    config.write_text(text)
+    code, _, err = run_cli(load_recipe("sft").main, ["--config", str(config)], capsys)
+    assert code == 2 and err == f"error: config {config}: {message}\n"
+
+
+@pytest.mark.parametrize("stage", sorted(PARSERS))
+def test_recipe_help_leads_with_a_short_usage_naming_config(stage, capsys):
+    from conftest import load_recipe, run_cli
+
+    code, out, _ = run_cli(load_recipe(stage).main, ["--help"], capsys)
+    head = out.split("\noptions:")[0].splitlines()
+    assert code == 0 and head[0].endswith(" --config FILE.yaml [--KEY VALUE ...]")
+    assert len(head) < 20 and f"recipes/{stage}.py --config recipes/" in out.split("\noptions:")[0]
+    assert "--output_dir" in out  # every option still follows

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli
 
 from align.tokenizer import END, TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END
 
@@ -178,7 +178,7 @@ def test_malformed_row_fails_before_training(tiny_model_dir, tmp_path, capsys):
     code, _, err = run_cli(recipe.main, ["--model_name_or_path", tiny_model_dir, "--dataset_name", str(data),
                                   "--output_dir", str(tmp_path / "out"), *FAST], capsys)
     assert code == 2
-    assert err.strip() == f"error: {data}: row 1: messages[0].role: missing"
+    assert err.strip() == f"error: {data}: row 2: messages[0].role: missing"
     assert not (tmp_path / "out").exists()
 
 
@@ -313,6 +313,38 @@ def test_batched_replies_run_tool_calls_round_by_round(tokenizer):
     replies = ask_batch(model, tokenizer, ["Please multiply 123 by 456.", "hello"], tools=TOOLS)
     assert replies == ["Let me compute.The answer is 56088.", "Hi there."]
     assert model.scripts == {"multiply": [], "hello": []}  # the tool round asked only the conversation that called
+
+
+def test_resume_reproduces_the_uninterrupted_run_with_length_grouping(tiny_model_dir, mixture_file, tmp_path):
+    """The shipped sft.yaml groups batches by length. An interrupted run resumed from a checkpoint in its second epoch
+    (40 rows, 10 steps an epoch) logs the same losses as the run that never stopped: the resumed epoch's batches are
+    those of the uninterrupted run, not a new draw."""
+    import shutil
+
+    args = ["--model_name_or_path", tiny_model_dir, "--mixture", mixture_file, "--learning_rate", "1e-2",
+            "--train_sampling_strategy", "group_by_length", "--max_steps", "16", "--save_steps", "12", *FAST]
+    _sft([*args, "--output_dir", str(tmp_path / "straight")])
+    shutil.copytree(tmp_path / "straight" / "checkpoint-12", tmp_path / "resumed" / "checkpoint-12")
+    _sft([*args, "--output_dir", str(tmp_path / "resumed"), "--resume_from_checkpoint", "last"])
+    assert_resumed_exactly(tmp_path / "straight", tmp_path / "resumed", 12)
+
+
+def test_skip_invalid_rows_leaves_bad_conversations_out_and_counts_them(tmp_path, caplog):
+    from align.errors import UserError
+    from align.sft import SFTScriptArguments, load_sft_dataset
+
+    good = {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}
+    rows = [good, {"messages": [{"role": "user", "content": "Hi"}]}, good, {"messages": []}, good]
+    data = tmp_path / "chat.jsonl"
+    data.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    with pytest.raises(UserError, match=r"chat.jsonl: row 2: messages: no assistant message"):
+        load_sft_dataset(SFTScriptArguments(dataset_name=str(data)))
+    counts = {}
+    with caplog.at_level("WARNING", logger="align"):
+        dataset = load_sft_dataset(SFTScriptArguments(dataset_name=str(data), skip_invalid_rows=True), counts=counts)
+    assert len(dataset) == 3 and counts == {"train_rows_skipped_invalid": 2}
+    assert (f"{data}: skipped 2 of 5 rows (skip_invalid_rows): 1 × messages: no assistant message (nothing to "
+            "learn) (row 2); 1 × messages: no messages (row 4)") in caplog.text
 
 
 @pytest.fixture(scope="module")

@@ -121,6 +121,32 @@ def test_store_appends_rows_the_reward_recipe_loads(tmp_path):
     assert PreferenceStore(path).rows == 42  # reopened: counts what is there
 
 
+def test_ties_and_skips_are_recorded_and_left_out_of_the_pairs(tmp_path):
+    from align.data.preferences import load_preference_splits
+    from align.ui import Pair, PreferenceStore
+    from align.ui.labels import label_pair
+
+    path = tmp_path / "prefs.jsonl"
+    store = PreferenceStore(path)
+    prompt = [{"role": "user", "content": "Tell me about Vel Ostra."}]
+    first = Pair(prompt, "Vel Ostra is a town.", "Vel Ostra is a lake.", model="m")
+    assert label_pair(store, first, first.id, "tie") == "Not saved as a pair: recorded as a tie."
+    assert label_pair(store, first, first.id, "skip") == "Not saved as a pair: recorded as a skip."
+    rows = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [(r["label"], r["answers"]) for r in rows] == [("tie", [first.a, first.b]), ("skip", [first.a, first.b])]
+    assert PreferenceStore(path).status() == "0 pairs in the file, 2 ties/skips"  # a file of ties only reopens
+    second = Pair(prompt, "Vel Ostra is a town.", "I don't know.", model="m")
+    # a click the page sent for the first pair while the second was sampled: not about the second pair
+    assert label_pair(store, second, first.id, "b") is None
+    assert len(path.read_text().splitlines()) == 2 and store.rows == 0
+    assert label_pair(store, second, second.id, "a") == "Saved: A preferred (pair 1)."
+    train, _ = load_preference_splits(str(path))
+    assert len(train) == 1 and train[0]["chosen"][0]["content"] == "Vel Ostra is a town."
+    assert PreferenceStore(path).status() == "1 pairs in the file, 2 ties/skips"
+    with pytest.raises(UserError, match="sample two answers first"):
+        label_pair(store, None, "", "a")
+
+
 def test_store_refuses_bad_pairs_and_bad_files(tmp_path):
     from align.ui import Pair, PreferenceStore
 
@@ -139,7 +165,7 @@ def test_store_refuses_bad_pairs_and_bad_files(tmp_path):
     with pytest.raises(UserError, match="string"):
         PreferenceStore(path)
     path.write_text('{"prompt": [{"role": "user", "content": "Hi"}], "chosen": [], "rejected": []}\n')
-    with pytest.raises(UserError, match="row 0"):
+    with pytest.raises(UserError, match="row 1"):
         PreferenceStore(path)
 
 
@@ -372,12 +398,16 @@ def test_browser_labels_two_pairs_for_the_reward_model(page, server, tmp_path):
     shown.append((prompt.input_value(), a.input_value(), b.input_value()))
     page.locator("#label-better-b").click()
     expect(page.locator("#label-status")).to_contain_text(f"pair {before + 2}")
+    shown.append((prompt.input_value(), a.input_value(), b.input_value()))
     page.locator("#label-skip").click()
-    expect(page.locator("#label-status")).to_contain_text("Not saved")
+    expect(page.locator("#label-status")).to_contain_text("Not saved as a pair: recorded as a skip")
     check_screenshot(page, tmp_path / "label.png")
 
-    rows = [json.loads(line) for line in store.path.read_text().splitlines()][before:]
+    lines = [json.loads(line) for line in store.path.read_text().splitlines()]
+    rows, skipped = [r for r in lines if "label" not in r], [r for r in lines if "label" in r]
+    rows = rows[before:]
     assert len(rows) == 2 and store.rows == before + 2
+    assert skipped[-1]["label"] == "skip" and skipped[-1]["prompt"] == [{"role": "user", "content": shown[2][0]}]
     def seen(side):  # a textarea shows "\r" as "\n" (the tiny model's gibberish has some)
         return side[0]["content"].replace("\r\n", "\n").replace("\r", "\n")
 
@@ -386,4 +416,23 @@ def test_browser_labels_two_pairs_for_the_reward_model(page, server, tmp_path):
         assert seen(row["chosen"]) == (answer_a, answer_b)[chosen].strip()
         assert seen(row["rejected"]) == (answer_a, answer_b)[1 - chosen].strip()
     train, heldout = load_pairs(RewardScriptArguments(dataset_name=str(store.path)))
-    assert len(train) + len(heldout or []) == store.rows
+    assert len(train) + len(heldout or []) == store.rows  # the skip is no pair
+
+
+@browser_test
+def test_browser_click_sent_while_the_next_pair_is_sampled_is_ignored(page, server):
+    """A second click (B) sent before the page shows the next pair would label that unseen pair: it is ignored."""
+    from playwright.sync_api import expect
+
+    store = server["store"]
+    page.get_by_role("tab", name="Label").click()
+    page.locator("#label-sample").click()
+    expect(page.locator("#label-a textarea")).not_to_have_value("")
+    lines_before, pairs_before = len(store.path.read_text().splitlines()) if store.path.exists() else 0, store.rows
+    page.locator("#label-better-a").click()
+    page.locator("#label-better-b").click()  # at once: the pair on the page is still the one just labelled
+    expect(page.locator("#label-status")).to_contain_text(f"pair {pairs_before + 1}")
+    page.locator("#label-tie").click()  # queued after the B click: once it is done, so is that
+    expect(page.locator("#label-status")).to_contain_text("recorded as a tie")
+    new = [json.loads(line) for line in store.path.read_text().splitlines()][lines_before:]
+    assert [r.get("label", "pair") for r in new] == ["pair", "tie"] and store.rows == pairs_before + 1

@@ -1,24 +1,36 @@
-"""Recipe argument parsing: TRL's parser (YAML + command-line overrides) with one-line errors."""
+"""Recipe argument parsing: TRL's parser (YAML + command-line overrides) with one-line errors and a ``--help`` that
+starts with how to run the recipe."""
 
 from __future__ import annotations
 
+import argparse
 import os
+import sys
+
+import yaml
 
 from align.errors import UserError, first_line
 
+USAGE = "%(prog)s --config FILE.yaml [--KEY VALUE ...]"
+CONFIG_HELP = ("--config FILE.yaml: a YAML mapping of the options below, each without its dashes\n"
+               "(the recipes/<model>/*.yaml files are ready to run).")
 
-def parse_recipe_args(parser, argv: list[str] | None = None) -> tuple:
-    """``parser.parse_args_and_config`` where an unknown key, a missing config file or an invalid value
-    raises :class:`UserError` instead of a traceback."""
-    import sys
 
+class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """The recipe's docstring as written (its example command lines), the options with their defaults."""
+
+
+def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = None) -> tuple:
+    """``parser.parse_args_and_config`` where an unknown key, a missing or malformed config file or an invalid value
+    raises :class:`UserError` instead of a traceback. ``doc`` (the recipe's docstring) heads ``--help``, after a
+    one-line usage: the full argparse usage lists every option of the trainer's config (hundreds of lines)."""
+    set_recipe_help(parser, doc)
     args = list(sys.argv[1:] if argv is None else argv)
     if "--config" in args:
         index = args.index("--config")
         if index + 1 >= len(args):
             raise UserError("--config needs a YAML file")
-        if not os.path.isfile(args[index + 1]):
-            raise UserError(f"config {args[index + 1]}: no such file")
+        check_config_file(args[index + 1])
     try:
         parsed = parser.parse_args_and_config(args)
     except ValueError as err:
@@ -26,18 +38,65 @@ def parse_recipe_args(parser, argv: list[str] | None = None) -> tuple:
         if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
             message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
         raise UserError(message) from err
+    check_model_paths(parsed)
     from align.hub.recipe import remember_recipe
 
     remember_recipe(parsed, args)  # for recipe.yaml and the model card
     return parsed
 
 
+MODEL_OPTIONS = ("model_name_or_path", "reward_model", "value_model")
+
+
+def check_model_paths(parsed: tuple) -> None:
+    """Options naming a model that point at a local dir holding none (only a tokenizer, only checkpoints): one line
+    before anything loads."""
+    from align.model_dir import check_model_dir
+
+    for obj in parsed:
+        for option in MODEL_OPTIONS:
+            value = getattr(obj, option, None)
+            if isinstance(value, str):
+                check_model_dir(value, option)
+
+
+def set_recipe_help(parser, doc: str | None) -> None:
+    """A short usage naming ``--config``, then ``doc`` and how the YAML and the options combine."""
+    parser.usage = USAGE
+    parser.description = "\n\n".join(part for part in ((doc or "").strip(), CONFIG_HELP) if part)
+    parser.formatter_class = _HelpFormatter
+
+
+def check_config_file(path: str) -> None:
+    """The config file exists and parses as YAML; else one line naming the file, line and column."""
+    if not os.path.isfile(path):
+        raise UserError(f"config {path}: no such file")
+    try:
+        with open(path, encoding="utf-8") as f:
+            config = yaml.safe_load(f)
+    except UnicodeDecodeError as err:
+        raise UserError(f"config {path}: not UTF-8 text ({first_line(err)})") from err
+    except yaml.YAMLError as err:
+        raise UserError(f"config {path}: {yaml_error_text(err)}") from err
+    if not isinstance(config, dict):
+        raise UserError(f"config {path}: expected a mapping of option: value, got "
+                        f"{'nothing' if config is None else type(config).__name__}")
+
+
+def yaml_error_text(err) -> str:
+    """``line L, column C: not valid YAML: <problem> (<context> at line L', column C')`` from a PyYAML error."""
+    mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None) or first_line(err)
+    text = (f"line {mark.line + 1}, column {mark.column + 1}: " if mark else "") + f"not valid YAML: {problem}"
+    context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
+    if context and context_mark is not None:
+        text += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
+    return text
+
+
 def yaml_option(value, name: str):
     """A structured option (a list of dicts, say) given on the command line as YAML/JSON text; else ``value``."""
     if not isinstance(value, str):
         return value
-    import yaml
-
     try:
         return yaml.safe_load(value)
     except yaml.YAMLError as err:

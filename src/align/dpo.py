@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from trl import DPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError
+from align.reward_model import skip_invalid_rows_field
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults
 
@@ -28,6 +29,7 @@ class DPOScriptArguments(ScriptArguments):
     eval_fraction: float = field(
         default=0.0, metadata={"help": "Fraction of pairs held out when the dataset has no test split."})
     max_eval_rows: int = field(default=500, metadata={"help": "Cap on held-out pairs."})
+    skip_invalid_rows: bool = skip_invalid_rows_field()
     world: str | None = field(
         default=None, metadata={"help": "Tiny world (seed, world.json or crawl dir) for the gold win-rate."})
     win_rate_prompts: int = field(
@@ -81,7 +83,7 @@ def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, mode
     from transformers import set_seed
 
     from align.hub.hook import StageHub
-    from align.reward_model import load_training_pairs
+    from align.reward_model import count_dropped_pairs, load_training_pairs
     from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
@@ -90,11 +92,13 @@ def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, mode
     hub = StageHub("dpo", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
     if script_args.win_rate_prompts and not script_args.world:
         raise UserError("win_rate_prompts needs world (the tiny world whose labeler judges the answers)")
-    train, heldout = load_training_pairs(script_args, training_args)
+    counts: dict[str, int] = {}
+    train, heldout = load_training_pairs(script_args, training_args, counts)
     trainer = build_trainer(script_args, training_args, model_args, train, heldout)
+    counts.update(count_dropped_pairs(trainer, train, heldout))
     hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = dict(result.metrics)
+    metrics = {**result.metrics, **counts}
     if heldout is not None:
         metrics.update(trainer.evaluate())
     if script_args.win_rate_prompts and trainer.is_world_process_zero():

@@ -56,8 +56,10 @@ def load_model(path: str, trust_remote_code: bool = False):
     from transformers import AutoModelForCausalLM
 
     from align.hardware import bf16_supported
+    from align.model_dir import check_model_dir
     from align.tokenizer import load_tokenizer
 
+    check_model_dir(path)  # a tokenizer-only or checkpoints-only dir: say so, before the tokenizer loads from it
     tokenizer = load_tokenizer(path, trust_remote_code)
     try:
         model = AutoModelForCausalLM.from_pretrained(

@@ -93,7 +93,7 @@ def dataset_prompts(script_args: PPOScriptArguments, seed: int = 0):
     for i, row in enumerate(rows):
         prompt = row.get("prompt")
         if not (isinstance(prompt, str) and prompt.strip()) and not (isinstance(prompt, list) and prompt):
-            raise UserError(f"{spec}: row {i}: prompt: missing, or not a string / list of messages")
+            raise UserError(f"{spec}: row {i + 1}: prompt: missing, or not a string / list of messages")
     try:
         held = load_rows(spec, script_args.dataset_test_split) if not os.path.isfile(spec) else None
     except (UserError, ValueError, KeyError):

@@ -24,6 +24,14 @@ from align.training import HardwareDefaults, merge_lora_field
 logger = logging.getLogger(__name__)
 
 
+def skip_invalid_rows_field():
+    """The ``skip_invalid_rows`` option of every recipe that reads preference pairs (reward model, DPO)."""
+    return field(default=False, metadata={
+        "help": "Leave out pairs that fail the checks (an empty side, chosen == rejected, a garbled turn…) instead of "
+                "stopping at the first; how many, why and the first row numbers are logged, the counts saved in "
+                "all_results.json."})
+
+
 @dataclass
 class RewardScriptArguments(ScriptArguments):
     """``dataset_name``: preference pairs — a dir written by ``align preferences`` (train.jsonl, test.jsonl), a jsonl
@@ -32,6 +40,7 @@ class RewardScriptArguments(ScriptArguments):
     eval_fraction: float = field(
         default=0.1, metadata={"help": "Fraction of pairs held out when the dataset has no test split."})
     max_eval_rows: int = field(default=1000, metadata={"help": "Cap on held-out pairs."})
+    skip_invalid_rows: bool = skip_invalid_rows_field()
     merge_lora: bool = merge_lora_field()
 
 
@@ -50,15 +59,23 @@ def make_parser():
     return TrlParser((RewardScriptArguments, AlignRewardConfig, ModelConfig))
 
 
-def load_pairs(script_args, seed: int = 0):
-    """(train, held-out or None) pairs: the dataset's test split, else a held-out fraction of the train split."""
-    from align.data.preferences import load_preference_splits
+def load_pairs(script_args, seed: int = 0, counts: dict | None = None):
+    """(train, held-out or None) pairs: the dataset's test split, else a held-out fraction of the train split.
+    ``counts`` receives how many rows each split left out (invalid with ``skip_invalid_rows``; ties and skips)."""
+    from align.data.preferences.formats import read_preference_splits
     from align.training import split_holdout
 
     if not script_args.dataset_name:
         raise UserError("set dataset_name (preference pairs: a dir from `align preferences`, a jsonl file, a Hub id)")
-    train, test = load_preference_splits(script_args.dataset_name, script_args.dataset_train_split,
-                                         script_args.dataset_test_split)
+    skip_invalid = getattr(script_args, "skip_invalid_rows", False)
+    splits = read_preference_splits(script_args.dataset_name, script_args.dataset_train_split,
+                                    script_args.dataset_test_split, skip_invalid)
+    for split, skipped in splits.skipped.items():
+        if counts is not None and skip_invalid:
+            counts[f"{split}_rows_skipped_invalid"] = skipped.count
+        if counts is not None and skipped.left_out:
+            counts[f"{split}_rows_tie_or_skip"] = sum(skipped.left_out.values())
+    train, test = splits.train, splits.test
     if test is None:
         train, test = split_holdout(train, script_args.eval_fraction, script_args.max_eval_rows, seed)
     elif len(test) > script_args.max_eval_rows:
@@ -66,15 +83,30 @@ def load_pairs(script_args, seed: int = 0):
     return train, test
 
 
-def load_training_pairs(script_args, training_args):
+def load_training_pairs(script_args, training_args, counts: dict | None = None):
     """``load_pairs`` on the main process first; evaluation turned off (with a warning) when nothing is held out."""
     with training_args.main_process_first(desc="loading the preference pairs"):
-        train, heldout = load_pairs(script_args, training_args.seed)
+        train, heldout = load_pairs(script_args, training_args.seed, counts)
     if heldout is None and training_args.eval_strategy != "no":
         logger.warning("no pairs held out: evaluation is off")
         training_args.eval_strategy = "no"
     logger.info("%d training pairs, %d held out", len(train), 0 if heldout is None else len(heldout))
     return train, heldout
+
+
+def count_dropped_pairs(trainer, train, heldout) -> dict[str, int]:
+    """Pairs the TRL trainer dropped while preparing the data (a side longer than ``max_length``; for DPO a prompt
+    that fills it), per split: logged, and returned for the saved metrics — never dropped silently."""
+    counts = {}
+    for split, before, after in (("train", train, trainer.train_dataset), ("eval", heldout, trainer.eval_dataset)):
+        if before is None or after is None:
+            continue
+        dropped = len(before) - len(after)
+        counts[f"{split}_pairs_dropped_max_length"] = dropped
+        if dropped:
+            logger.warning("max_length %s: dropped %d of %d %s pairs (too long to fit)", trainer.args.max_length,
+                           dropped, len(before), "training" if split == "train" else "held-out")
+    return counts
 
 
 def load_tokenizer_for(model_args: ModelConfig, dataset, trust_remote_code: bool = False):
@@ -183,11 +215,13 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
         # TRL keeps a quantized model's trainable weights (the score head too) in bf16: fp32 activations cannot meet it
         raise UserError("load_in_4bit (QLoRA) trains in bf16: set bf16: true")
     hub = StageHub("reward", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
-    train, heldout = load_training_pairs(script_args, training_args)
+    counts: dict[str, int] = {}
+    train, heldout = load_training_pairs(script_args, training_args, counts)
     trainer = build_trainer(script_args, training_args, model_args, train, heldout)
+    counts.update(count_dropped_pairs(trainer, train, heldout))
     hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = dict(result.metrics)
+    metrics = {**result.metrics, **counts}
     if heldout is not None:
         metrics.update(trainer.evaluate())
         # Exact over every held-out pair (TRL's eval accuracy averages per-batch accuracies).

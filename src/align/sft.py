@@ -39,6 +39,9 @@ class SFTScriptArguments(ScriptArguments):
         metadata={"help": "auto: keep the tokenizer's template if assistant-only loss works with it, else ChatML; "
                           "keep; chatml.", "choices": ["auto", "keep", "chatml"]},
     )
+    skip_invalid_rows: bool = field(default=False, metadata={
+        "help": "dataset_name: leave out rows that fail the checks instead of stopping at the first; how many, why "
+                "and the first row numbers are logged, the count saved in all_results.json."})
     eval_fraction: float = field(default=0.0, metadata={"help": "Fraction of rows held out for eval_loss."})
     max_eval_rows: int = field(default=500, metadata={"help": "Cap on held-out rows."})
     merge_lora: bool = merge_lora_field()
@@ -134,8 +137,9 @@ def peft_config_for(model_args: ModelConfig, tokenizer, added_tokens: list[str],
 
 # data ---------------------------------------------------------------------------------------------------------
 
-def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0):
-    """The training rows, validated: a builder mixture, or a conversational / prompt–completion dataset."""
+def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0, counts: dict | None = None):
+    """The training rows, validated: a builder mixture, or a conversational / prompt–completion dataset (``counts``
+    receives how many rows ``skip_invalid_rows`` left out)."""
     from align.data.conversations import build_mixture, validate_dataset
 
     if script_args.mixture and script_args.dataset_name:
@@ -145,28 +149,25 @@ def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0):
             ["messages", "tools"])
     if not script_args.dataset_name:
         raise UserError("set mixture (dataset builders) or dataset_name (a conversational or prompt-completion dataset)")
-    dataset = _load_dataset(script_args)
+    dataset, skipped = _load_dataset(script_args)
+    if counts is not None and script_args.skip_invalid_rows:
+        counts["train_rows_skipped_invalid"] = skipped.count
     validate_dataset(dataset, script_args.dataset_name)
     keep = ["messages"] if "messages" in dataset.column_names else ["prompt", "completion"]
     return dataset.select_columns(keep + [c for c in ("tools",) if c in dataset.column_names])
 
 
 def _load_dataset(script_args: SFTScriptArguments):
-    from pathlib import Path
-
+    """(dataset, skipped rows). Rows are read with json where they can be, so a malformed one is reported by number
+    instead of failing inside Arrow."""
     from datasets import Dataset
 
     from align.data.conversations.loaders import load_rows
+    from align.data.conversations.validate import valid_rows
 
     spec = script_args.dataset_name
-    if Path(spec).expanduser().suffix in (".jsonl", ".json"):
-        # Read with json so a malformed row is reported by number instead of failing inside Arrow.
-        rows = load_rows(spec)
-        from align.data.conversations.validate import validate_rows
-
-        validate_rows(rows, spec)
-        return Dataset.from_list(rows)
-    return Dataset.from_list(load_rows(spec, script_args.dataset_train_split))
+    rows, skipped = valid_rows(load_rows(spec, script_args.dataset_train_split), spec, script_args.skip_invalid_rows)
+    return Dataset.from_list(rows), skipped
 
 
 # training -----------------------------------------------------------------------------------------------------
@@ -196,8 +197,9 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     hub = StageHub("sft", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
     trust = training_args.trust_remote_code
     tokenizer, added = prepare_tokenizer(script_args, model_args, trust)
+    counts: dict[str, int] = {}
     with training_args.main_process_first(desc="building the SFT dataset"):
-        dataset = load_sft_dataset(script_args, training_args.seed)
+        dataset = load_sft_dataset(script_args, training_args.seed, counts)
         train_rows, eval_rows = split_holdout(dataset, script_args.eval_fraction, script_args.max_eval_rows,
                                            training_args.seed)
     if eval_rows is None and training_args.eval_strategy != "no":
@@ -209,7 +211,7 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     trainer = build_trainer(model, tokenizer, training_args, train_rows, eval_rows, peft_config)
     hub.attach(trainer)
     result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = dict(result.metrics)
+    metrics = {**result.metrics, **counts}
     if eval_rows is not None:
         metrics.update(trainer.evaluate())
     if save_run(trainer, metrics, tokenizer):

@@ -85,11 +85,13 @@ def save_run(trainer, metrics: dict, tokenizer=None) -> bool:
 
 def construct_trainer(trainer_cls, model_name: str | None = None, **kwargs):
     """``trainer_cls(**kwargs)`` with the user's mistakes as one line: a model that cannot load (TRL trainers load
-    a model given by name), and TRL's config and data checks (ValueError)."""
+    a model given by name), and TRL's config and data checks (ValueError). Length-grouped batches are seeded, so a
+    resumed run repeats the uninterrupted one (:mod:`align.trainers.sampling`)."""
     from align.errors import first_line
+    from align.trainers.sampling import with_seeded_length_grouping
 
     try:
-        trainer = trainer_cls(**kwargs)
+        trainer = with_seeded_length_grouping(trainer_cls)(**kwargs)
     except OSError as err:
         raise UserError(f"model {model_name}: could not load: {first_line(err)}") from err
     except ValueError as err:

@@ -34,10 +34,10 @@ def gsm8k_prompts(path: str, n: int | None = None, seed: int = 0):
     for i, row in enumerate(load_rows(path)):
         for key in ("question", "answer"):
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise UserError(f"{path}: row {i}: {key}: missing or not a non-empty string")
+                raise UserError(f"{path}: row {i + 1}: {key}: missing or not a non-empty string")
         body, sep, final = row["answer"].rpartition("####")
         if not sep or not final.strip():
-            raise UserError(f"{path}: row {i}: answer: no final '#### N' line")
+            raise UserError(f"{path}: row {i + 1}: answer: no final '#### N' line")
         out.append({"prompt": [{"role": "user", "content": row["question"].strip()}],
                     "answer": final.strip().replace(",", "")})
     if n is not None:

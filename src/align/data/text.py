@@ -1,4 +1,5 @@
-"""Load any text dataset: a Hub id, a saved dataset dir, a dir of files, or jsonl/json/parquet/txt files."""
+"""Load any text dataset: a Hub id, a saved dataset dir, a dir of files, or jsonl/json/parquet/txt files, compressed
+or not (``.jsonl.gz``, ``.txt.bz2``, ``.json.xz``, ``.zst``…: ``datasets`` reads them as they are)."""
 
 from __future__ import annotations
 
@@ -21,21 +22,40 @@ BUILDER_BY_SUFFIX = {
 }
 
 
+def compression_suffix(path: str | os.PathLike) -> str:
+    """The compression suffix ``datasets`` decompresses by itself (``.gz``, ``.bz2``, ``.xz``, ``.zst``, ``.lz4``), or
+    ``""``."""
+    from datasets.utils.file_utils import SINGLE_FILE_COMPRESSION_EXTENSION_TO_PROTOCOL
+
+    suffix = Path(path).suffix.lower()
+    return suffix if suffix.lstrip(".") in SINGLE_FILE_COMPRESSION_EXTENSION_TO_PROTOCOL else ""
+
+
+def data_format(path: str | os.PathLike) -> str:
+    """A data file's format suffix, compression aside: ``.jsonl`` for ``x.jsonl.gz``; ``""`` when it is not one of
+    ``BUILDER_BY_SUFFIX``."""
+    path = Path(path)
+    if compression_suffix(path):
+        path = path.with_suffix("")
+    suffix = path.suffix.lower()
+    return suffix if suffix in BUILDER_BY_SUFFIX else ""
+
+
 def _looks_local(spec: str) -> bool:
     return (
         os.path.exists(spec)
         or spec.startswith((".", "/", "~"))
         or any(ch in spec for ch in "*?[")
-        or Path(spec).suffix in BUILDER_BY_SUFFIX
+        or bool(data_format(spec))
     )
 
 
 def _data_files(spec: str) -> list[str]:
     path = Path(os.path.expanduser(spec))
     if path.is_dir():
-        files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix in BUILDER_BY_SUFFIX)
+        files = sorted(p for p in path.rglob("*") if p.is_file() and data_format(p))
         return [str(p) for p in files]
-    return sorted(glob.glob(os.path.expanduser(spec), recursive=True))
+    return sorted(f for f in glob.glob(os.path.expanduser(spec), recursive=True) if os.path.isfile(f))
 
 
 def _load_local(spec: str, split: str):
@@ -51,11 +71,16 @@ def _load_local(spec: str, split: str):
         return loaded
     files = _data_files(spec)
     if not files:
-        raise UserError(f"{spec}: no such file or directory, or no .jsonl/.json/.parquet/.txt/.csv files in it")
-    suffixes = {Path(f).suffix for f in files}
-    builders = {BUILDER_BY_SUFFIX[s] for s in suffixes}
+        raise UserError(f"{spec}: no such file or directory, or no .jsonl/.json/.parquet/.txt/.csv files in it "
+                        "(compressed or not)")
+    unknown = [f for f in files if not data_format(f)]
+    if unknown:
+        raise UserError(f"{unknown[0]}: not a data file this loader reads (.jsonl/.json/.parquet/.txt/.csv, "
+                        "optionally compressed: .gz/.bz2/.xz/.zst)")
+    builders = {BUILDER_BY_SUFFIX[data_format(f)] for f in files}
     if len(builders) > 1:
-        raise UserError(f"{spec}: mixes file formats {sorted(suffixes)}; point at one kind of file")
+        kinds = sorted({data_format(f) + compression_suffix(f) for f in files})
+        raise UserError(f"{spec}: mixes file formats {kinds}; point at one kind of file")
     builder = builders.pop()
     try:
         return datasets.load_dataset(builder, data_files=files, split="train")
@@ -100,5 +125,5 @@ def validate_text_column(dataset, source: str, text_field: str) -> None:
         import pyarrow.compute as pc
 
         index = pc.index(pc.is_null(column), True).as_py()
-        raise UserError(f"{source}: row {index}: field {text_field!r} is missing")
+        raise UserError(f"{source}: row {index + 1}: field {text_field!r} is missing")
     logger.info("loaded %d documents from %s", len(dataset), source)

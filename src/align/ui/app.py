@@ -9,7 +9,7 @@ import os
 
 from align.errors import UserError, first_line
 from align.ui.chat import ChatSettings, chat_turn
-from align.ui.labels import Pair, PreferenceStore, PromptSource, sample_pair
+from align.ui.labels import Pair, PreferenceStore, PromptSource, label_pair, sample_pair
 from align.ui.models import ModelPool
 from align.ui.tokens import CSS, empty_view
 
@@ -170,9 +170,12 @@ def _label_tab(gr, pool, names, system, store: PreferenceStore | None, prompts: 
     with gr.Row():
         better_a = gr.Button("A is better", elem_id="label-better-a")
         better_b = gr.Button("B is better", elem_id="label-better-b")
-        tie = gr.Button("Tie (skip)", elem_id="label-tie")
+        tie = gr.Button("Tie", elem_id="label-tie")
         skip = gr.Button("Skip", elem_id="label-skip")
-    status = gr.Markdown(f"{store.rows} pairs in the file.", elem_id="label-status")
+    status = gr.Markdown(f"{store.status()}.", elem_id="label-status")
+    # The id of the pair the page shows, sent with every click: the pair in the server's state may already be the
+    # next one (a second click queued while it was sampled), which the person has not seen.
+    shown = gr.Textbox("", visible=False, elem_id="label-pair-id")
 
     def new_pair(model_name, text, item, temp, max_tokens):
         if not text.strip():
@@ -185,34 +188,30 @@ def _label_tab(gr, pool, names, system, store: PreferenceStore | None, prompts: 
             raise gr.Error(str(err)) from err
         problem = pair.problem()
         note = f"Cannot label this pair: {problem}; sample again or skip." if problem else "Which answer is better?"
-        return pair, pair.a, pair.b, f"{note} ({store.rows} pairs in the file)"
+        return pair, pair.a, pair.b, pair.id, f"{note} ({store.status()})"
 
-    def label(choice, pair: Pair | None, model_name, text, item, temp, max_tokens):
-        if pair is None:
-            raise gr.Error("sample two answers first")
-        if choice in ("a", "b"):
-            try:
-                store.append(pair, choice)
-            except UserError as err:
-                raise gr.Error(f"not saved: {err}") from err
-            done = f"Saved: {choice.upper()} preferred (pair {store.rows})."
-        else:
-            done = f"Not saved ({choice})."
+    def label(choice, pair: Pair | None, shown_id, model_name, text, item, temp, max_tokens):
+        try:
+            done = label_pair(store, pair, shown_id, choice)
+        except UserError as err:
+            raise gr.Error(f"not saved: {err}") from err
+        if done is None:  # a click about a pair no longer shown: nothing to do
+            return (gr.skip(),) * 7
         if prompts.prompts and item and text == item[0]:  # on to the next world prompt; a typed one stays
             text, entity = prompts.next()
             item = (text, entity)
-        pair, a, b, note = new_pair(model_name, text, item, temp, max_tokens)
-        return pair, a, b, text, item, f"{done} {note}"
+        pair, a, b, pair_id, note = new_pair(model_name, text, item, temp, max_tokens)
+        return pair, a, b, pair_id, text, item, f"{done} {note}"
 
     def on_next_prompt():
         text, entity = prompts.next()
-        return text, (text, entity), None, "", "", "Sample two answers for this prompt."
+        return text, (text, entity), None, "", "", "", "Sample two answers for this prompt."
 
-    sample.click(new_pair, [model, prompt, world_item, temperature, max_new], [pair_state, answer_a, answer_b, status],
-                 concurrency_id="label")
-    next_prompt.click(on_next_prompt, None, [prompt, world_item, pair_state, answer_a, answer_b, status],
+    sample.click(new_pair, [model, prompt, world_item, temperature, max_new],
+                 [pair_state, answer_a, answer_b, shown, status], concurrency_id="label")
+    next_prompt.click(on_next_prompt, None, [prompt, world_item, pair_state, answer_a, answer_b, shown, status],
                       concurrency_id="label")
-    for button, choice in ((better_a, "a"), (better_b, "b"), (tie, "tie"), (skip, "skipped")):
+    for button, choice in ((better_a, "a"), (better_b, "b"), (tie, "tie"), (skip, "skip")):
         button.click(lambda *args, choice=choice: label(choice, *args),
-                     [pair_state, model, prompt, world_item, temperature, max_new],
-                     [pair_state, answer_a, answer_b, prompt, world_item, status], concurrency_id="label")
+                     [pair_state, shown, model, prompt, world_item, temperature, max_new],
+                     [pair_state, answer_a, answer_b, shown, prompt, world_item, status], concurrency_id="label")

@@ -18,7 +18,8 @@ from pathlib import Path
 from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 from align.data.conversations.validate import validate_rows
-from align.errors import UserError
+from align.data.text import data_format
+from align.errors import UserError, first_line
 
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
@@ -26,13 +27,13 @@ SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistan
 
 
 def load_rows(spec: str, split: str = "train") -> list[dict]:
-    """Rows of a jsonl/json file (read with ``json`` so a row's types and number survive), a dataset dir, other
-    local files, or a Hub dataset id."""
-    path = Path(spec).expanduser()
-    if path.is_file() and path.suffix in (".jsonl", ".json"):
-        return _read_json(path)
+    """Rows of a jsonl/json file, compressed or not (read with ``json`` so a row's types and number survive), a
+    dataset dir, other local files, or a Hub dataset id."""
     from align.data.text import _load_local, _looks_local  # the text loader's file/dir/Hub resolution
 
+    path = Path(spec).expanduser()
+    if path.is_file() and data_format(path) in (".jsonl", ".json"):
+        return _read_json(path)
     if _looks_local(spec):
         return list(_load_local(spec, split))
     import datasets
@@ -44,9 +45,12 @@ def load_rows(spec: str, split: str = "train") -> list[dict]:
 
 
 def _read_json(path: Path) -> list[dict]:
-    text = path.read_text(encoding="utf-8")
-    if path.suffix == ".json" and text.lstrip().startswith("["):
-        rows = json.loads(text)
+    text = _read_text(path)
+    if data_format(path) == ".json" and text.lstrip().startswith("["):
+        try:
+            rows = json.loads(text)
+        except json.JSONDecodeError as err:
+            raise UserError(f"{path}: line {err.lineno}, column {err.colno}: not valid JSON ({err.msg})") from err
     else:
         rows = []
         for i, line in enumerate(text.splitlines()):
@@ -58,8 +62,19 @@ def _read_json(path: Path) -> list[dict]:
                 raise UserError(f"{path}: line {i + 1}: not valid JSON ({err.msg})") from err
     for i, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise UserError(f"{path}: row {i}: expected a JSON object, got {type(row).__name__}")
+            raise UserError(f"{path}: row {i + 1}: expected a JSON object, got {type(row).__name__}")
     return rows
+
+
+def _read_text(path: Path) -> str:
+    """A file's text, decompressed by its suffix (fsspec: gzip, bz2, xz, zstd), as ``datasets`` would read it."""
+    import fsspec
+
+    try:
+        with fsspec.open(str(path), "rt", encoding="utf-8", compression="infer") as f:
+            return f.read()
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as err:
+        raise UserError(f"{path}: could not read ({first_line(err)})") from err
 
 
 # GSM8K ---------------------------------------------------------------------------------------------------------
@@ -105,7 +120,7 @@ def gsm8k(world=None, *, path: str, n: int | None = None, seed: int = 0, tools: 
     for i, row in enumerate(rows):
         for key in ("question", "answer"):
             if not isinstance(row.get(key), str) or not row[key].strip():
-                raise UserError(f"{path}: row {i}: {key}: missing or not a non-empty string")
+                raise UserError(f"{path}: row {i + 1}: {key}: missing or not a non-empty string")
         answer = row["answer"].rpartition("####")[2].strip().replace(",", "")
         out.append({"messages": gsm8k_messages(row["question"], row["answer"], tools), "answer": answer})
     return to_dataset(take(out, n, random.Random(f"gsm8k-{seed}")), "gsm8k")
@@ -118,7 +133,7 @@ def conversational(world=None, *, path: str, split: str = "train", n: int | None
     """A dataset with a ``messages`` column (TRL's conversational format)."""
     rows = load_rows(path, split)
     if rows and "messages" not in rows[0]:
-        raise UserError(f"{path}: row 0: no 'messages' field (has {', '.join(rows[0])})")
+        raise UserError(f"{path}: row 1: no 'messages' field (has {', '.join(rows[0])})")
     validate_rows(rows, path)
     out = [{"messages": row["messages"]} for row in rows]
     return to_dataset(take(out, n, random.Random(f"conversational-{seed}")), "conversational")
@@ -161,7 +176,7 @@ def sharegpt(world=None, *, path: str, split: str = "train", n: int | None = Non
     out = []
     for i, row in enumerate(rows):
         if "conversations" not in row:
-            raise UserError(f"{path}: row {i}: no 'conversations' field")
-        out.append({"messages": sharegpt_messages(row["conversations"], f"{path}: row {i}: conversations")})
+            raise UserError(f"{path}: row {i + 1}: no 'conversations' field")
+        out.append({"messages": sharegpt_messages(row["conversations"], f"{path}: row {i + 1}: conversations")})
     validate_rows(out, path)
     return to_dataset(take(out, n, random.Random(f"sharegpt-{seed}")), "sharegpt")

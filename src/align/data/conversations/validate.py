@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from align.data.skipped import SkippedRows, convert_rows
 from align.errors import UserError
 
 ROLES = ("system", "user", "assistant", "tool")
@@ -16,13 +17,18 @@ ROLES = ("system", "user", "assistant", "tool")
 
 def validate_rows(rows: Iterable[dict], source: str) -> int:
     """Check every row; return how many there were. Raises :class:`UserError` naming source, row and field."""
-    n = 0
-    for i, row in enumerate(rows):
-        _validate_row(row, source, i)
-        n += 1
-    if n == 0:
-        raise UserError(f"{source}: the dataset is empty")
-    return n
+    return len(valid_rows(rows, source)[0])
+
+
+def valid_rows(rows: Iterable[dict], source: str, skip_invalid: bool = False) -> tuple[list[dict], SkippedRows]:
+    """The rows that pass the checks; a bad one raises :class:`UserError` naming source, row (1-based) and field,
+    or with ``skip_invalid`` is left out and counted."""
+
+    def check(row: dict, where: str) -> dict:
+        _validate_row(row, where)
+        return row
+
+    return convert_rows(rows, source, check, skip_invalid)
 
 
 def validate_dataset(dataset, source: str) -> None:
@@ -35,8 +41,7 @@ def validate_dataset(dataset, source: str) -> None:
     validate_rows(dataset, source)
 
 
-def _validate_row(row: dict, source: str, i: int) -> None:
-    where = f"{source}: row {i}"
+def _validate_row(row: dict, where: str) -> None:
     if "messages" in row and row["messages"] is not None:
         messages = _messages(row["messages"], f"{where}: messages")
         if not any(m["role"] == "assistant" for m in messages):

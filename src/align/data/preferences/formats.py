@@ -11,52 +11,79 @@ Accepted rows (all rows of one dataset in one format):
 
 Output rows are ``{"prompt", "chosen", "rejected"}`` (conversational or standard) — what ``trl.RewardTrainer``
 and ``trl.DPOTrainer`` take. A bad row (missing field, chosen == rejected, an empty side, chosen and rejected with
-different prompts) stops the run with one line naming the file, the row and the field.
+different prompts) stops the run with one line naming the file, the row (1-based) and the field — or, with
+``skip_invalid=True``, is left out and counted with its reason (:mod:`align.data.skipped`). Rows labelled a tie or a
+skip (``"label": "tie" | "skip"``, written by ``align ui``) are not pairs: they are left out and counted.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
+from align.data.skipped import SkippedRows, convert_rows
+from align.data.text import data_format
 from align.errors import UserError
 
 ROLES = ("system", "user", "assistant", "tool")
 _HH_TURN = re.compile(r"(?:^|\n\n)(Human|Assistant):[ \t]?")
 
 
-def load_preferences(spec: str, split: str = "train"):
+def load_preferences(spec: str, split: str = "train", skip_invalid: bool = False):
     """A validated ``datasets.Dataset`` of explicit-prompt rows from a jsonl/json file, a directory written by
     ``align preferences`` (``<split>.jsonl``), a ``save_to_disk`` / parquet dir or a Hub id."""
     from datasets import Dataset
 
     source, rows = _raw_rows(spec, split)
-    return Dataset.from_list(to_explicit_prompt(rows, source))
+    return Dataset.from_list(convert_preferences(rows, source, skip_invalid)[0])
 
 
-def load_preference_splits(spec: str, train_split: str = "train", test_split: str = "test"):
-    """(train, test or None): the test split when the source has one."""
+@dataclass
+class PreferenceSplits:
+    """Validated pairs: ``train``, ``test`` (None when the source has no test split) and what each left out."""
+
+    train: object
+    test: object | None
+    skipped: dict[str, SkippedRows]
+
+
+def read_preference_splits(spec: str, train_split: str = "train", test_split: str = "test",
+                           skip_invalid: bool = False) -> PreferenceSplits:
+    """The train split, and the test split when the source has one; ``skip_invalid`` leaves bad rows out (counted
+    in ``skipped``) instead of stopping at the first."""
     from datasets import Dataset
 
     source, rows = _raw_rows(spec, train_split)
-    train = Dataset.from_list(to_explicit_prompt(rows, source))
+    train, skipped = convert_preferences(rows, source, skip_invalid)
+    splits = PreferenceSplits(Dataset.from_list(train), None, {"train": skipped})
     if Path(spec).expanduser().is_file():
-        return train, None
+        return splits
     try:
         source, rows = _raw_rows(spec, test_split)
     except UserError:  # no such split: the caller holds rows out instead
-        return train, None
-    return train, Dataset.from_list(to_explicit_prompt(rows, source))
+        return splits
+    test, splits.skipped["test"] = convert_preferences(rows, source, skip_invalid)
+    splits.test = Dataset.from_list(test)
+    return splits
+
+
+def load_preference_splits(spec: str, train_split: str = "train", test_split: str = "test",
+                           skip_invalid: bool = False):
+    """(train, test or None): the test split when the source has one."""
+    splits = read_preference_splits(spec, train_split, test_split, skip_invalid)
+    return splits.train, splits.test
 
 
 def _raw_rows(spec: str, split: str) -> tuple[str, list[dict]]:
     from align.data.conversations.loaders import load_rows
 
     path = Path(spec).expanduser()
-    if path.is_dir() and (path / f"{split}.jsonl").is_file():
-        path = path / f"{split}.jsonl"
-        return str(path), load_rows(str(path))
-    if path.is_dir() and any(path.glob("*.jsonl")) and not (path / "dataset_dict.json").exists():
+    jsonl = sorted(p for p in path.iterdir() if p.is_file() and data_format(p) == ".jsonl") if path.is_dir() else []
+    split_file = next((p for p in jsonl if p.name.split(".")[0] == split), None)  # train.jsonl, train.jsonl.gz
+    if split_file is not None:
+        return str(split_file), load_rows(str(split_file))
+    if jsonl and not (path / "dataset_dict.json").exists():
         raise UserError(f"{spec}: no {split}.jsonl in this directory")
     return spec, load_rows(spec, split)
 
@@ -65,18 +92,34 @@ def _raw_rows(spec: str, split: str) -> tuple[str, list[dict]]:
 
 def to_explicit_prompt(rows: list[dict], source: str) -> list[dict]:
     """Every row as ``{"prompt", "chosen", "rejected"}``; raises :class:`UserError` naming source, row and field."""
-    out, first_kind = [], None
-    for i, row in enumerate(rows):
-        where = f"{source}: row {i}"
+    return convert_preferences(rows, source)[0]
+
+
+def convert_preferences(rows: list[dict], source: str, skip_invalid: bool = False) -> tuple[list[dict], SkippedRows]:
+    """The pairs of ``rows`` as ``{"prompt", "chosen", "rejected"}``, all in the format of the first; rows labelled a
+    tie or a skip left out (logged); a bad row raises :class:`UserError`, or with ``skip_invalid`` is left out and
+    counted."""
+    first: dict = {}
+
+    def convert(row: dict, where: str) -> dict:
         converted, kind = _convert(row, where)
-        if first_kind is None:
-            first_kind = kind
-        elif kind != first_kind:
-            raise UserError(f"{where}: {kind} format, but row 0 is {first_kind}: use one format per dataset")
-        out.append(converted)
-    if not out:
-        raise UserError(f"{source}: the dataset is empty")
-    return out
+        first.setdefault("kind", kind)
+        first.setdefault("row", where.removeprefix(f"{source}: "))
+        if kind != first["kind"]:
+            raise UserError(f"{where}: {kind} format, but {first['row']} is {first['kind']}: use one format per "
+                            "dataset")
+        return converted
+
+    return convert_rows(rows, source, convert, skip_invalid, leave_out=tie_or_skip)
+
+
+NOT_PAIRS = ("tie", "skip")
+
+
+def tie_or_skip(row) -> str | None:
+    """``"tie"`` / ``"skip"`` for a labeller's row that holds no preference (``align ui`` writes them), else None."""
+    label = row.get("label") if isinstance(row, dict) else None
+    return label if label in NOT_PAIRS else None
 
 
 def _convert(row: dict, where: str) -> tuple[dict, str]:

@@ -14,7 +14,10 @@ from urllib.parse import urlsplit
 
 from datatrove.data import Document
 from datatrove.pipeline.filters.base_filter import BaseFilter
+from datatrove.pipeline.filters.gopher_quality_filter import GopherQualityFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
+
+from align.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +36,21 @@ def load_identifier(candidate_languages=None):
             identifier.set_languages(list(key))
         _IDENTIFIERS[key] = identifier
     return _IDENTIFIERS[key]
+
+
+def identifier_languages() -> list[str]:
+    """The language codes the language identifier can label a page with (ISO 639-1 where a language has one)."""
+    return sorted(set(load_identifier().nb_classes))
+
+
+def check_languages(languages: Iterable[str]) -> None:
+    """Raise a :class:`UserError` naming the first code the language identifier has no label for: a filter on it
+    would drop every page."""
+    known = identifier_languages()
+    for code in languages:
+        if code not in known:
+            raise UserError(f"--languages: {code!r} is not a language code the language identifier knows; use one "
+                            f"of {', '.join(known)}")
 
 
 def read_blocklist(path: str | Path) -> set[str]:
@@ -130,3 +148,25 @@ class LangIdFilter(BaseFilter):
         if score < self.threshold:
             return False, "language_low_confidence"
         return True
+
+
+# Gopher's stop-word rule counts English stop words (datatrove's list): a page in another language has none of them.
+STOP_WORD_LANGUAGES = frozenset({"en"})
+
+
+class LanguageAwareGopherQuality(GopherQualityFilter):
+    """datatrove's ``GopherQualityFilter``, whose stop-word rule (at least ``min_stop_words`` of "the", "be", "to",
+    "of", "and", "that", "have", "with") applies to English pages only: a page that language ID labelled otherwise
+    passes or fails on the other rules, and is counted as ``stop_word_rule_skipped_<lang>`` in the step's stats (the
+    report's notes)."""
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        language = doc.metadata.get("language") or "en"
+        if language in STOP_WORD_LANGUAGES or not self.min_stop_words:
+            return super().filter(doc)
+        self.stat_update(f"stop_word_rule_skipped_{language}")
+        min_stop_words, self.min_stop_words = self.min_stop_words, None  # one document; tasks are single-threaded
+        try:
+            return super().filter(doc)
+        finally:
+            self.min_stop_words = min_stop_words

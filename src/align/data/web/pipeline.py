@@ -131,7 +131,7 @@ def build_stages(cfg: PipelineConfig, out: Path, files: list[str]):
         MinhashDedupCluster,
         MinhashDedupFilter,
     )
-    from datatrove.pipeline.filters import C4QualityFilter, GopherQualityFilter, GopherRepetitionFilter
+    from datatrove.pipeline.filters import C4QualityFilter, GopherRepetitionFilter
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
     from datatrove.utils.hashing import HashConfig
@@ -139,7 +139,7 @@ def build_stages(cfg: PipelineConfig, out: Path, files: list[str]):
     from align.data.web.audit import PIIAuditWriter
     from align.data.web.dedup import MinhashBucketsBatched, MinhashSignature
     from align.data.web.extract import TrafilaturaExtractor
-    from align.data.web.filters import BlocklistURLFilter, LangIdFilter
+    from align.data.web.filters import BlocklistURLFilter, LangIdFilter, LanguageAwareGopherQuality
     from align.data.web.pii import PIIRedactor
     from align.data.web.warc import RobustWarcReader
     from align.data.web.words import RegexWordTokenizer
@@ -180,7 +180,7 @@ def build_stages(cfg: PipelineConfig, out: Path, files: list[str]):
         )
     if cfg.gopher_quality:
         filtering.append(
-            GopherQualityFilter(
+            LanguageAwareGopherQuality(
                 min_doc_words=q.min_doc_words,
                 min_stop_words=q.min_stop_words,
                 max_non_alpha_words_ratio=q.max_non_alpha_words_ratio,
@@ -301,14 +301,29 @@ def _preflight() -> None:
     load_identifier()
 
 
+def check_inputs(cfg: PipelineConfig, files: list[str]) -> None:
+    """Before anything is written: every input holds at least one WARC/ARC record (an empty or foreign file would
+    otherwise make an empty dataset that looks finished), the language codes are ones language ID can label."""
+    from align.data.web.filters import check_languages
+    from align.data.web.warc import has_record
+
+    if cfg.blocklist and not os.path.isfile(cfg.blocklist):
+        raise UserError(f"--blocklist {cfg.blocklist}: no such file")
+    check_languages(cfg.languages)
+    for path in files:
+        if os.path.getsize(path) == 0:
+            raise UserError(f"--crawl {path}: empty file (0 bytes), no WARC or ARC record in it")
+        if not has_record(path, cfg.max_page_bytes):
+            raise UserError(f"--crawl {path}: no WARC or ARC record could be read from it (not a WARC/ARC file?)")
+
+
 def run_pipeline(cfg: PipelineConfig) -> dict:
     """Run every stage, publish the dataset, write the report; returns the report dict."""
     from align.data.web.report import build_report
 
     files = cfg.warc_files()
     ground_truth = cfg.ground_truth_path()
-    if cfg.blocklist and not os.path.isfile(cfg.blocklist):
-        raise UserError(f"--blocklist {cfg.blocklist}: no such file")
+    check_inputs(cfg, files)
     out = Path(cfg.out)
     prepare_out_dir(out, cfg.overwrite)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")

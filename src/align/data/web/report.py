@@ -33,7 +33,7 @@ def step_counts(out: Path) -> list[dict]:
         stage = stats_file.parent.name
         for step in json.loads(stats_file.read_text()):
             name, stats = step["name"], {k: _value(v) for k, v in step["stats"].items()}
-            if "READER" in name and "records" in stats:
+            if "READER" in name and ("records" in stats or "skipped" in stats):  # skips count when nothing parsed
                 n_out = stats.get("documents", 0)
                 n_in = n_out + stats.get("skipped", 0)
             elif "total" in stats:
@@ -44,7 +44,8 @@ def step_counts(out: Path) -> list[dict]:
                 continue
             reasons = {k.removeprefix("dropped_").removeprefix("skipped_"): v for k, v in stats.items()
                        if (k.startswith("dropped_") or k.startswith("skipped_")) and k != "skipped"}
-            extra = {k: v for k, v in stats.items() if k.startswith(("redacted_", "decoded_", "docs_with"))}
+            extra = {k: v for k, v in stats.items()
+                     if k.startswith(("redacted_", "decoded_", "docs_with", "stop_word_rule_skipped_"))}
             rows.append({"stage": stage, "step": name.split(": ", 1)[-1], "in": n_in, "out": n_out,
                          "dropped": n_in - n_out, "reasons": reasons, **({"notes": extra} if extra else {})})
     return rows

@@ -13,6 +13,17 @@ def _table(header: list[str], rows: list[list]) -> list[str]:
     return lines + [""]
 
 
+def _stop_word_note(steps: list[dict]) -> list[str]:
+    """Say where Gopher's stop-word rule (English stop words) was not applied, by language."""
+    prefix = "stop_word_rule_skipped_"
+    skipped = {k.removeprefix(prefix): v for s in steps for k, v in s.get("notes", {}).items() if k.startswith(prefix)}
+    if not skipped:
+        return []
+    counts = ", ".join(f"{lang} {n}" for lang, n in sorted(skipped.items()))
+    return [f"Gopher's stop-word rule counts English stop words, so it was not applied to pages in other languages "
+            f"({counts}); their other quality rules were.", ""]
+
+
 def render_markdown(report: dict) -> str:
     md = ["# Data report", ""]
     out = report["output"]
@@ -26,6 +37,7 @@ def render_markdown(report: dict) -> str:
             [s["stage"], s["step"], s["in"], s["out"], s["dropped"], "; ".join(x for x in (reasons, notes) if x)]
         )
     md += _table(["stage", "step", "in", "out", "dropped", "reasons / notes"], rows)
+    md += _stop_word_note(report["steps"])
     if report.get("timings_s"):
         md += _table(["stage", "seconds"], [[k, v] for k, v in report["timings_s"].items()])
     q = report.get("quality")

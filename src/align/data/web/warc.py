@@ -81,6 +81,12 @@ def iter_warc_records(f, max_bytes: int, on_error=None) -> Iterator[tuple[object
         yield from _iter_stream(f, 0, file_size, max_bytes, on_error, gzipped=False)
 
 
+def has_record(path: str, max_bytes: int) -> bool:
+    """Whether at least one WARC/ARC record can be read from the file at ``path`` (reads up to the first one)."""
+    with open(path, "rb") as f, contextlib.closing(iter_warc_records(f, max_bytes, lambda *_: None)) as records:
+        return next(records, None) is not None
+
+
 def _iter_gzip_members(f, file_size: int, max_bytes: int, on_error):
     """A gzipped WARC, one gzip member at a time: zlib checks each member whole (its CRC included) before warcio
     parses it, so a corrupt member is one bad region however its garbage happens to decode, and reading resumes at
@@ -232,13 +238,32 @@ def decode_html(data: bytes, content_type: str | None) -> tuple[str | None, str 
     return None, None
 
 
+def record_url(record) -> str | None:
+    """The page's URL: ``WARC-Target-URI`` in a WARC record; an ARC record's header line carries it as ``uri``."""
+    headers = record.rec_headers
+    return headers.get_header("WARC-Target-URI") if record.format != "arc" else headers.get_header("uri")
+
+
+def record_date(record) -> str | None:
+    """``WARC-Date``, or an ARC record's 14-digit ``archive-date`` as the same ISO 8601 form."""
+    from warcio.timeutils import timestamp_to_iso_date
+
+    if record.format != "arc":
+        return record.rec_headers.get_header("WARC-Date")
+    stamp = record.rec_headers.get_header("archive-date")
+    try:
+        return timestamp_to_iso_date(stamp) if stamp else None
+    except ValueError:  # a malformed date is no reason to lose the page
+        return None
+
+
 def decode_record(record, payload: bytes | None, max_bytes: int) -> Payload | None:
-    """Turn a warcio record into a :class:`Payload`; None for records that are not pages (warcinfo…)."""
+    """Turn a warcio record into a :class:`Payload`; None for records that are not pages (warcinfo, ARC file
+    header…). ARC records have no record id: the reader names them by file and position."""
     headers = record.rec_headers
     if record.rec_type not in ("response", "conversion", "resource"):
         return None
-    url = headers.get_header("WARC-Target-URI")
-    out = Payload(url=url, record_id=headers.get_header("WARC-Record-ID"), date=headers.get_header("WARC-Date"))
+    out = Payload(url=record_url(record), record_id=headers.get_header("WARC-Record-ID"), date=record_date(record))
     content_type = _http_content_type(record)
     if record.rec_type != "response":  # resource/conversion: the WARC header describes the payload itself
         content_type = content_type or headers.get_header("Content-Type")
@@ -315,9 +340,8 @@ class RobustWarcReader(WarcReader):
                     index += 1
                 if error:
                     index += 1
-                    headers = record.rec_headers
-                    self._exclude(filepath, index, error, headers.get_header("WARC-Target-URI"),
-                                  headers.get_header("WARC-Record-ID"))
+                    self._exclude(filepath, index, error, record_url(record),
+                                  record.rec_headers.get_header("WARC-Record-ID"))
                     continue
                 with self.track_time():
                     page = decode_record(record, payload, self.max_bytes)
@@ -330,7 +354,8 @@ class RobustWarcReader(WarcReader):
                     continue
                 if page.charset not in (None, "utf-8"):
                     self.stat_update("decoded_non_utf8")
-                data = {"text": page.text, "id": page.record_id, "url": page.url, "date": page.date}
+                data = {"text": page.text, "id": page.record_id or f"{filepath}/{index}", "url": page.url,
+                        "date": page.date}
                 document = self.get_document_from_dict(data, filepath, index)
                 if document:
                     yield document
