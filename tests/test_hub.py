@@ -157,7 +157,7 @@ def test_lora_folder_has_the_adapter_and_the_merged_model(tiny_model_dir, tmp_pa
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from align.cli import main
-    from align.sft import merge_adapter
+    from align.modeling import merge_lora_adapter
 
     _no_network(monkeypatch)
     adapter_dir = tmp_path / "run" / "sft-lora"
@@ -165,7 +165,7 @@ def test_lora_folder_has_the_adapter_and_the_merged_model(tiny_model_dir, tmp_pa
                       task_type="CAUSAL_LM")
     get_peft_model(AutoModelForCausalLM.from_pretrained(tiny_model_dir), lora).save_pretrained(adapter_dir)
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(adapter_dir)
-    merge_adapter(str(adapter_dir), str(adapter_dir / "merged"))
+    merge_lora_adapter(str(adapter_dir), str(adapter_dir / "merged"))
 
     out = tmp_path / "upload"
     code, _, stderr = run_cli(main, ["push", "--model", str(adapter_dir), "--repo-id", "me/tiny-lora",
