@@ -145,8 +145,8 @@ def test_chatml_is_chatml_with_hermes_tool_calls():
         "<|im_start|>assistant\nThe answer is 5.<|im_end|>\n")
     prompt = tok.apply_chat_template(messages[:2], tools=tool_schemas(TOOLS), tokenize=False,
                                      add_generation_prompt=True)
-    assert prompt.startswith("<|im_start|>system\nBe brief.\n\n# Tools\n") and prompt.count("<|im_start|>system") == 1
-    assert '"name": "calculator"' in prompt and prompt.endswith("<|im_start|>user\nHello<|im_end|>\n"
+    assert prompt.startswith("<|im_start|>system\nBe brief.\n\n# Tools\n- calculator(expression): exact arithmetic")
+    assert prompt.count("<|im_start|>system") == 1 and "<tool_call>" in prompt and prompt.endswith("<|im_start|>user\nHello<|im_end|>\n"
                                                                    "<|im_start|>assistant\n")
 
 

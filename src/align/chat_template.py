@@ -27,10 +27,13 @@ CHATML_TEMPLATE = (
     "{%- if tools -%}" + IM_START + "system" + NL
     + "{%- if messages and messages[0]['role'] == 'system' -%}{{ messages[0]['content'] }}" + NL + NL
     + "{%- endif -%}"
-    "# Tools" + NL + "Call a tool by writing " + HERMES_CALL + NL
-    + "{\"name\": <tool name>, \"arguments\": <arguments as a JSON object>}" + NL + HERMES_CALL_END
-    + " at the end of your turn. The tools:" + NL + "<tools>"
-    "{%- for tool in tools -%}" + NL + "{{ tool | tojson }}{%- endfor -%}" + NL + "</tools>" + IM_END + NL
+    # The tools in one line each, name(arguments): description (a JSON schema per tool costs ~100 tokens per turn)
+    "# Tools" + NL
+    + "{%- for tool in tools -%}{%- set f = tool['function'] if tool['function'] is defined else tool -%}"
+    "- {{ f['name'] }}({{ (f['parameters']['properties'] | list | join(', ')) if f['parameters'] is defined }})"
+    "{%- if f['description'] is defined -%}: {{ f['description'] }}{%- endif -%}" + NL + "{%- endfor -%}"
+    "Call one by ending your turn with " + HERMES_CALL + NL
+    + "{\"name\": <tool>, \"arguments\": {<argument>: <value>}}" + NL + HERMES_CALL_END + IM_END + NL
     + "{%- endif -%}"
     "{%- for message in messages -%}"
     "{%- if message['role'] not in ['system', 'user', 'assistant', 'tool'] -%}"
