@@ -65,6 +65,30 @@ def test_loss_goes_down_and_model_saves(corpus_file, tokenizer_dir, tmp_path, ca
     assert tok.eos_token_id in model.generation_config.eos_token_id
 
 
+def test_continued_pretraining_with_lora_saves_a_merged_model(corpus_file, tokenizer_dir, tmp_path, capsys):
+    """LoRA continued pretraining of an existing model: the saved base is a plain model dir (adapters merged) that
+    differs from the start only through the adapters, and it computes what the trained peft model computed."""
+    import torch
+    from conftest import make_tiny_model_dir
+    from transformers import AutoModelForCausalLM
+
+    start = make_tiny_model_dir(tokenizer_dir, tmp_path / "start")
+    out = tmp_path / "run"
+    args = tiny_args(corpus_file, tokenizer_dir, out, "--max_steps", "20", "--model_name_or_path", start,
+                     "--use_peft", "true", "--lora_r", "8", "--lora_alpha", "16", "--lora_target_modules",
+                     "all-linear", "--bf16", "false")
+    code, _, err = run_cli(pretrain_main, args, capsys)
+    assert code == 0, err
+    losses = train_losses(out)
+    assert losses[20] < losses[1]
+    assert (out / "model.safetensors").is_file() and not (out / "adapter_config.json").exists()
+    before, after = (AutoModelForCausalLM.from_pretrained(p).state_dict() for p in (start, out))
+    assert before.keys() == after.keys()
+    changed = [k for k in before if not torch.equal(before[k], after[k])]
+    assert changed and all(k.endswith("proj.weight") for k in changed), changed  # only LoRA's targets moved
+    assert json.loads((out / "all_results.json").read_text())["eval_loss"] < losses[1]
+
+
 def test_resume_continues_identical_loss_sequence(corpus_file, tokenizer_dir, tmp_path, capsys):
     import shutil
 
