@@ -187,15 +187,46 @@ class _InductionOracle:
         return types.SimpleNamespace(logits=logits)
 
 
+class _FixedOffsetCopier(_InductionOracle):
+    """Scripted positional head: predicts the token that followed the one ``offset`` positions back, what fixed-offset
+    copy data teaches. It would pass a probe whose repeat always sits the same distance back."""
+
+    offset = 40
+
+    def __call__(self, input_ids, attention_mask=None):
+        import types
+
+        import torch
+
+        logits = torch.zeros(*input_ids.shape, int(input_ids.max()) + 1)
+        for b, row in enumerate(input_ids.tolist()):
+            for t in range(len(row)):
+                source = t - self.offset + 1
+                logits[b, t, row[source] if source >= 0 else 0] = 1.0
+        return types.SimpleNamespace(logits=logits)
+
+
+def test_copying_probe_needs_induction_not_a_fixed_offset(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    from align.eval.probes import copying_accuracy, copying_rows
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    rows = copying_rows(list(range(10, 500)), n=64)
+    distances = {len(row) - length - lead for row, lead, length in rows}
+    assert len({len(row) for row, _, _ in rows}) == 1 and len(distances) > 20  # one length, many offsets
+    assert copying_accuracy(_FixedOffsetCopier(), tok, n=32)["repeat"] < 0.2
+
+
 def test_copying_probe_separates_a_copier_from_a_model_that_cannot_copy(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     from align.eval.probes import copying_accuracy
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
-    oracle = copying_accuracy(_InductionOracle(), tok, n=8, length=30)
+    oracle = copying_accuracy(_InductionOracle(), tok, n=8)
     assert oracle["repeat"] > 0.95 and oracle["first"] < 0.1
-    untrained = copying_accuracy(AutoModelForCausalLM.from_pretrained(tiny_model_dir), tok, n=8, length=30)
+    untrained = copying_accuracy(AutoModelForCausalLM.from_pretrained(tiny_model_dir), tok, n=8)
     assert untrained["repeat"] < 0.1
 
 

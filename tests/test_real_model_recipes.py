@@ -310,3 +310,19 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     run_ppo(*parse_recipe_args(make_parser(), ["--config", str(configs["ppo"]), "--bf16", "false", *world,
                                                *COMMON, *CPU_SMALL["ppo"]]))
     assert (run / "rlhf" / "adapter_config.json").is_file()
+
+
+def test_bf16_recipes_load_fp32_where_the_cpu_has_no_native_bf16(monkeypatch, caplog):
+    """The CPU recipes ask for bf16 weights (native on AMX/AVX512-BF16 CPUs); on an AVX2-only CPU bf16 matmuls are
+    emulated (~50x slower than fp32), so the stages load fp32 there and say so."""
+    import align.hardware as hardware
+
+    monkeypatch.setattr(hardware, "has_accelerator", lambda: False)
+    monkeypatch.setattr(hardware, "bf16_supported", lambda: False)
+    with caplog.at_level("WARNING", logger="align.hardware"):
+        assert hardware.model_dtype("bfloat16") == "float32"
+    assert "no native bf16" in caplog.text
+    assert hardware.model_dtype("float16") == "float16"  # only bf16 is swapped
+    assert hardware.model_dtype(None) == hardware.model_dtype("auto") == "float32"
+    monkeypatch.setattr(hardware, "bf16_supported", lambda: True)
+    assert hardware.model_dtype("bfloat16") == "bfloat16"

@@ -15,6 +15,7 @@ from typing import Any
 from trl import GRPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
+from align.hardware import model_dtype
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults, merge_lora_field
 
@@ -118,7 +119,7 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
         raise UserError(f"{model_args.model_name_or_path}: no chat template: start GRPO from an SFT model")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    kwargs = dict(dtype=model_args.dtype or "float32", trust_remote_code=training_args.trust_remote_code,
+    kwargs = dict(dtype=model_dtype(model_args.dtype), trust_remote_code=training_args.trust_remote_code,
                   attn_implementation=model_args.attn_implementation, revision=model_args.model_revision)
     kwargs.update(quantized_load_kwargs(model_args, bool(training_args.bf16)))  # QLoRA: 4-bit base, adapters trained
     try:

@@ -20,6 +20,7 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
+from align.hardware import model_dtype
 from align.tracking import setup_tracking
 from align.trainers.ppo_config import PPOConfig
 
@@ -207,7 +208,7 @@ def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_arg
         training_args.eval_every, training_args.patience = 0, None
     reward_model, reward_fn, gold_fn = build_rewards(script_args, world)
     tokenizer = load_tokenizer(model_args.model_name_or_path, training_args.trust_remote_code)
-    dtype = model_args.dtype if model_args.dtype not in (None, "auto") else "float32"
+    dtype = model_dtype(model_args.dtype)
     training_args.model_init_kwargs = {"dtype": dtype, "attn_implementation": model_args.attn_implementation,
                                        **(training_args.model_init_kwargs or {})}
     trainer = PPOTrainer(model=model_args.model_name_or_path, args=training_args, processing_class=tokenizer,

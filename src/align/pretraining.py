@@ -14,6 +14,7 @@ from trl import ModelConfig, ScriptArguments
 
 from align.chat_template import IM_START
 from align.errors import UserError, first_line
+from align.hardware import model_dtype
 from align.modeling import ModelShapeArguments
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults
@@ -95,7 +96,7 @@ def load_or_init_model(model_args: ModelConfig, shape: ModelShapeArguments, toke
             revision=model_args.model_revision,
             trust_remote_code=trust_remote_code,
             attn_implementation=model_args.attn_implementation,
-            dtype=model_args.dtype or "float32",
+            dtype=model_dtype(model_args.dtype),
         )
     except OSError as err:
         raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err

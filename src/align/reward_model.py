@@ -17,6 +17,7 @@ from typing import Any
 from trl import ModelConfig, RewardConfig, ScriptArguments
 
 from align.errors import UserError
+from align.hardware import model_dtype
 from align.modeling import merge_lora_adapter
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults, merge_lora_field
@@ -129,7 +130,7 @@ def model_init_kwargs(model_args: ModelConfig, training_args) -> dict[str, Any]:
     from align.modeling import quantized_load_kwargs
 
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, attn_implementation=model_args.attn_implementation,
-                                  dtype=model_args.dtype if model_args.dtype not in (None, "auto") else "float32")
+                                  dtype=model_dtype(model_args.dtype))
     kwargs.update(quantized_load_kwargs(model_args, bool(training_args.bf16)))
     kwargs.update(training_args.model_init_kwargs or {})
     return kwargs

@@ -16,6 +16,7 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments, SFTConfig
 
 from align.errors import UserError, first_line
+from align.hardware import model_dtype
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults, construct_trainer, merge_lora_field
 
@@ -101,7 +102,7 @@ def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = Fal
 
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
                                   attn_implementation=model_args.attn_implementation,
-                                  dtype=model_args.dtype or "float32")
+                                  dtype=model_dtype(model_args.dtype))
     kwargs.update(quantized_load_kwargs(model_args, bf16))
     try:
         model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)

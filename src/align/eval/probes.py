@@ -60,29 +60,47 @@ def in_context_question(world, pair: dict, rng: random.Random) -> str:
 
 # in-context copying ------------------------------------------------------------------------------------------
 
-def copying_accuracy(model, tokenizer, n: int = 32, length: int = 40, seed: int = 0) -> dict[str, float]:
-    """Induction test (Olsson et al., 2022): ``n`` sequences of distinct random tokens, each shown twice in a row.
-    ``first``: greedy next-token accuracy on the first showing (near 0: the tokens are random); ``repeat``: on the
-    second, where every token can be copied from the context. A model with induction heads scores ``repeat`` near 1;
-    without them it cannot carry a number or name from the prompt into its answer."""
+def copying_rows(vocab: list[int], n: int, seed: int = 0, total: int = 128, segment: tuple[int, int] = (8, 32),
+                 gap: tuple[int, int] = (0, 48)) -> list[tuple[list[int], int, int]]:
+    """``n`` rows of ``total`` random tokens: filler, a segment, more filler, the segment again. Segment length and
+    gap vary per row, so the repeat is 8 to 80 tokens after the original: a head that attends a fixed distance
+    back (what fixed-offset copy data teaches) cannot pass; only one that finds the earlier occurrence of the current
+    token and copies its successor (an induction head) can. All tokens of a row are distinct, drawn from the whole
+    vocabulary: each segment token has one successor to copy. Returns (tokens, segment start, segment length)."""
+    rng = random.Random(f"copying-{seed}")
+    rows = []
+    for _ in range(n):
+        length, between = rng.randint(*segment), rng.randint(*gap)
+        lead = total - 2 * length - between  # filler first, so every row has the same length: no padding
+        tokens = rng.sample(vocab, total - length)
+        seg, filler = tokens[:length], tokens[length:]
+        rows.append((filler[:lead] + seg + filler[lead:] + seg, lead, length))
+    return rows
+
+
+def copying_accuracy(model, tokenizer, n: int = 32, seed: int = 0) -> dict[str, float]:
+    """Induction test (Olsson et al., 2022) with variable offsets (``copying_rows``). ``first``: greedy next-token
+    accuracy on the segment's first showing (near 0: the tokens are random); ``repeat``: on its second, where every
+    token can be copied from the context. A model with induction heads scores ``repeat`` near 1; without them it
+    cannot carry a number or name from the prompt into its answer."""
     import torch
 
     special = set(tokenizer.all_special_ids)
     vocab = [i for i in range(len(tokenizer)) if i not in special]
-    generator = torch.Generator().manual_seed(seed)
-    # distinct tokens within a sequence: each has one successor to copy
-    length = min(length, len(vocab))
-    picks = torch.stack([torch.randperm(len(vocab), generator=generator)[:length] for _ in range(n)])
-    tokens = torch.tensor(vocab)[picks]
-    bos = torch.full((n, 1), tokenizer.bos_token_id if tokenizer.bos_token_id is not None else vocab[0])
-    ids = torch.cat([bos, tokens, tokens], dim=1).to(model.device)
+    rows = copying_rows(vocab, n, seed)
+    bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else vocab[0]
+    ids = torch.tensor([[bos] + row for row, _, _ in rows], device=model.device)
     model.eval()
     with torch.no_grad():
-        predicted = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, :-1].argmax(-1)
-    hits = (predicted == ids[:, 1:]).float()
-    # Position t predicts token t+1. First showing: its tokens 2..length (token 1 has no context to go on). Repeat:
-    # its tokens 2..length, each following a token seen before (its token 1 follows the last token, seen once).
-    return {"first": hits[:, 1:length].mean().item(), "repeat": hits[:, length + 1:].mean().item()}
+        predicted = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, :-1].argmax(-1).tolist()
+    first, repeat = [], []
+    for (row, lead, length), guess in zip(rows, predicted):
+        # ids = [bos] + row: position p predicts ids[p + 1]. Score a segment's tokens 2..length, each predicted
+        # from the segment token before it (its token 1 follows filler: nothing to copy).
+        tokens = [bos] + row
+        for start, scores in ((1 + lead, first), (1 + len(row) - length, repeat)):
+            scores.extend(guess[p] == tokens[p + 1] for p in range(start, start + length - 1))
+    return {"first": sum(first) / len(first), "repeat": sum(repeat) / len(repeat)}
 
 
 # regurgitation ----------------------------------------------------------------------------------------------
