@@ -143,7 +143,7 @@ def test_regurgitation_grows_with_how_often_a_passage_was_trained_on(world, toke
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
     torch.manual_seed(0)
     model.train()
-    for _epoch in range(16):
+    for _epoch in range(8):  # 16 let the passage quoted once be memorised too (72% on an AVX2 CPU)
         rng.shuffle(rows)
         for start in range(0, len(rows), 4):
             batch = rows[start : start + 4]
