@@ -323,6 +323,6 @@ def test_bf16_recipes_load_fp32_where_the_cpu_has_no_native_bf16(monkeypatch, ca
         assert hardware.model_dtype("bfloat16") == "float32"
     assert "no native bf16" in caplog.text
     assert hardware.model_dtype("float16") == "float16"  # only bf16 is swapped
-    assert hardware.model_dtype(None) == hardware.model_dtype("auto") == "float32"
+    assert hardware.model_dtype(None) == "float32" and hardware.model_dtype("auto") == "auto"
     monkeypatch.setattr(hardware, "bf16_supported", lambda: True)
     assert hardware.model_dtype("bfloat16") == "bfloat16"

@@ -29,10 +29,11 @@ def bf16_supported() -> bool:
 
 
 def model_dtype(requested: str | None) -> str:
-    """The dtype to load a trained model's weights in: ``requested`` (a recipe's ``dtype``), fp32 when unset or
-    "auto", and fp32 instead of bf16 on a CPU without native bf16 matmuls (no AVX512-BF16/AMX), where bf16 runs
-    emulated: measured 50x slower than fp32 on an AVX2-only EPYC, which would turn a recipe's minutes into hours."""
-    if requested in (None, "auto"):
+    """The dtype to load a trained model's weights in: ``requested`` (a recipe's ``dtype``; "auto" is the
+    checkpoint's), fp32 when unset, and fp32 instead of bf16 on a CPU without native bf16 matmuls (no AVX512-BF16
+    or AMX), where bf16 runs emulated: measured 50x slower than fp32 on an AVX2-only EPYC, which would turn a
+    recipe's minutes into hours."""
+    if requested is None:
         return "float32"
     if requested == "bfloat16" and not has_accelerator() and not bf16_supported():
         logger.warning("dtype bfloat16: this CPU has no native bf16 (AVX512-BF16 or AMX), loading in float32")
