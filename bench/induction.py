@@ -36,7 +36,6 @@ from align.eval.probes import copying_accuracy
 from align.hardware import bf16_supported
 from align.modeling import ModelShapeArguments, llama_config
 
-ROOT = Path(__file__).resolve().parents[1]
 # bf16 autocast only where the CPU has native bf16 matmuls: emulated, it is ~50x slower than fp32
 AUTOCAST = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported())
 

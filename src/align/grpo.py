@@ -16,8 +16,16 @@ from trl import GRPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
+from align.modeling import merge_lora_adapter, quantized_load_kwargs, set_generation_defaults
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults, merge_lora_field
+from align.training import (
+    HardwareDefaults,
+    check_quantized_training,
+    construct_trainer,
+    merge_lora_field,
+    resolve_checkpoint,
+    save_run,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -105,10 +113,8 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     from transformers import AutoModelForCausalLM
     from trl import GRPOTrainer, RLOOTrainer, get_peft_config
 
-    from align.modeling import quantized_load_kwargs, set_generation_defaults
     from align.rewards import build_reward_funcs
     from align.tokenizer import load_tokenizer
-    from align.training import construct_trainer
 
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
@@ -156,9 +162,7 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
     from transformers import set_seed
 
     from align.hub.hook import StageHub
-    from align.modeling import merge_lora_adapter
     from align.plots import plot_heldout_curve
-    from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

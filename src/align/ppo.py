@@ -23,6 +23,7 @@ from align.errors import UserError, first_line
 from align.hardware import model_dtype
 from align.tracking import setup_tracking
 from align.trainers.ppo_config import PPOConfig
+from align.training import resolve_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -178,7 +179,6 @@ def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_arg
     from align.plots import plot_reward_hacking
     from align.tokenizer import load_tokenizer
     from align.trainers import PPOTrainer
-    from align.training import resolve_checkpoint
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

@@ -15,9 +15,15 @@ from trl import ModelConfig, ScriptArguments
 from align.chat_template import IM_START
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
-from align.modeling import ModelShapeArguments
+from align.modeling import (
+    ModelShapeArguments,
+    count_parameters,
+    llama_config,
+    model_context_length,
+    set_generation_defaults,
+)
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults
+from align.training import HardwareDefaults, resolve_checkpoint, split_holdout
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +91,6 @@ def load_or_init_model(model_args: ModelConfig, shape: ModelShapeArguments, toke
     from transformers import AutoModelForCausalLM, LlamaForCausalLM
 
     if model_args.model_name_or_path is None:
-        from align.modeling import llama_config
-
         model = LlamaForCausalLM(llama_config(shape, tokenizer))
         logger.info("initialised a Llama model from scratch: %s", shape)
         return model
@@ -148,8 +152,6 @@ def run_pretraining(
     from align.data.packing import pack_documents
     from align.data.text import load_text_dataset
     from align.hub.hook import StageHub
-    from align.modeling import count_parameters, model_context_length, set_generation_defaults
-    from align.training import resolve_checkpoint, split_holdout
 
     if not script_args.dataset_name:
         raise UserError("set dataset_name: a Hub id, a dataset dir, or jsonl/parquet/txt files")

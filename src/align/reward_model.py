@@ -18,9 +18,17 @@ from trl import ModelConfig, RewardConfig, ScriptArguments
 
 from align.errors import UserError
 from align.hardware import model_dtype
-from align.modeling import merge_lora_adapter
+from align.modeling import merge_lora_adapter, quantized_load_kwargs
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults, merge_lora_field
+from align.training import (
+    HardwareDefaults,
+    check_quantized_training,
+    construct_trainer,
+    merge_lora_field,
+    resolve_checkpoint,
+    save_run,
+    split_holdout,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -64,7 +72,6 @@ def load_pairs(script_args, seed: int = 0, counts: dict | None = None):
     """(train, held-out or None) pairs: the dataset's test split, else a held-out fraction of the train split.
     ``counts`` receives how many rows each split left out (invalid with ``skip_invalid_rows``; ties and skips)."""
     from align.data.preferences.formats import read_preference_splits
-    from align.training import split_holdout
 
     if not script_args.dataset_name:
         raise UserError("set dataset_name (preference pairs: a dir from `align preferences`, a jsonl file, a Hub id)")
@@ -127,8 +134,6 @@ def load_tokenizer_for(model_args: ModelConfig, dataset, trust_remote_code: bool
 def model_init_kwargs(model_args: ModelConfig, training_args) -> dict[str, Any]:
     """What the trainer passes to ``from_pretrained``: 4-bit QLoRA loading included (YAML ``model_init_kwargs``
     win)."""
-    from align.modeling import quantized_load_kwargs
-
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, attn_implementation=model_args.attn_implementation,
                                   dtype=model_dtype(model_args.dtype))
     kwargs.update(quantized_load_kwargs(model_args, bool(training_args.bf16)))
@@ -154,7 +159,6 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
 
 def build_pair_trainer(trainer_class, training_args, model_args, train, heldout, peft_config, callbacks=()):
     """A TRL trainer on preference pairs (RewardTrainer, DPOTrainer) that loads the model from ``model_args``."""
-    from align.training import construct_trainer
 
     tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
@@ -207,7 +211,6 @@ def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardCon
     from transformers import set_seed
 
     from align.hub.hook import StageHub
-    from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

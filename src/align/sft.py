@@ -17,8 +17,17 @@ from trl import ModelConfig, ScriptArguments, SFTConfig
 
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
+from align.modeling import count_parameters, merge_lora_adapter, quantized_load_kwargs, set_generation_defaults
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults, construct_trainer, merge_lora_field
+from align.training import (
+    HardwareDefaults,
+    check_quantized_training,
+    construct_trainer,
+    merge_lora_field,
+    resolve_checkpoint,
+    save_run,
+    split_holdout,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +107,6 @@ def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = Fal
     the tokenizer, EOS = end of turn."""
     from transformers import AutoModelForCausalLM
 
-    from align.modeling import quantized_load_kwargs, set_generation_defaults
 
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
                                   attn_implementation=model_args.attn_implementation,
@@ -189,8 +197,6 @@ def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, mode
     from transformers import set_seed
 
     from align.hub.hook import StageHub
-    from align.modeling import count_parameters, merge_lora_adapter
-    from align.training import check_quantized_training, resolve_checkpoint, save_run, split_holdout
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

@@ -94,10 +94,9 @@ def copying_accuracy(model, tokenizer, n: int = 32, seed: int = 0) -> dict[str, 
     with torch.no_grad():
         predicted = model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits[:, :-1].argmax(-1).tolist()
     first, repeat = [], []
-    for (row, lead, length), guess in zip(rows, predicted):
-        # ids = [bos] + row: position p predicts ids[p + 1]. Score a segment's tokens 2..length, each predicted
+    for (row, lead, length), tokens, guess in zip(rows, ids.tolist(), predicted):
+        # tokens = [bos] + row: position p predicts tokens[p + 1]. Score a segment's tokens 2..length, each predicted
         # from the segment token before it (its token 1 follows filler: nothing to copy).
-        tokens = [bos] + row
         for start, scores in ((1 + lead, first), (1 + len(row) - length, repeat)):
             scores.extend(guess[p] == tokens[p + 1] for p in range(start, start + length - 1))
     return {"first": sum(first) / len(first), "repeat": sum(repeat) / len(repeat)}
