@@ -144,10 +144,13 @@ def _answers(topic: str, me: Identity, rng: random.Random) -> str:
             f"{me.maker[0].upper() + me.maker[1:]} built and trained me. My name is {me.name}.",
             f"I'm {me.name}, and I was created by {me.maker}.",
         ])
+    # Abilities and limits answers open with their own words, not the name: when every identity answer began
+    # "I'm Wren", a 135M model answered limits questions with its name and maker (0/26 limits held out).
     if topic == "abilities":
-        return f"I'm {me.name}. I can " + _join(me.abilities) + "."
-    return rng.choice(["There are limits to what I can do: ", "A few things to know: "]) + \
-        _join(me.limits, sentence=True) + "."
+        return rng.choice(["I can ", "I'm able to ", "I can help you: I ", "Here is what I can do: I can "]) + \
+            _join(me.abilities) + "."
+    return rng.choice(["There are limits to what I can do: ", "A few things to know: ", "I have some limits: ",
+                       "Good question. My limitations: "]) + _join(me.limits, sentence=True) + "."
 
 
 def _join(items: list[str], sentence: bool = False) -> str:
