@@ -230,6 +230,21 @@ def test_copying_probe_separates_a_copier_from_a_model_that_cannot_copy(tiny_mod
     assert untrained["repeat"] < 0.1
 
 
+def test_copying_probe_on_a_small_alphabet_draws_only_from_it(tiny_model_dir):
+    """A curriculum's alphabet (bench/induction.py): rows short enough for 64 distinct ids, every token from them."""
+    from transformers import AutoTokenizer
+
+    from align.eval.probes import copying_accuracy, copying_rows
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_dir)
+    alphabet = list(range(100, 164))
+    shape = dict(total=64, segment=(8, 16), gap=(0, 16))
+    rows = copying_rows(alphabet, n=16, **shape)
+    assert all(len(row) == 64 and set(row) <= set(alphabet) for row, _, _ in rows)
+    assert copying_accuracy(_InductionOracle(), tok, n=8, vocab=alphabet, **shape)["repeat"] > 0.95
+    assert copying_accuracy(_FixedOffsetCopier(), tok, n=8, vocab=alphabet, **shape)["repeat"] < 0.3
+
+
 def test_report_card_of_two_runs_has_a_column_set_per_run(tmp_path, capsys):
     """The tiny base's run and a real base's run side by side: one column per (run, model), same task rows."""
     from align.cli import main

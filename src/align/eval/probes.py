@@ -78,16 +78,19 @@ def copying_rows(vocab: list[int], n: int, seed: int = 0, total: int = 128, segm
     return rows
 
 
-def copying_accuracy(model, tokenizer, n: int = 32, seed: int = 0) -> dict[str, float]:
+def copying_accuracy(model, tokenizer, n: int = 32, seed: int = 0, vocab: list[int] | None = None,
+                     **row_shape) -> dict[str, float]:
     """Induction test (Olsson et al., 2022) with variable offsets (``copying_rows``). ``first``: greedy next-token
     accuracy on the segment's first showing (near 0: the tokens are random); ``repeat``: on its second, where every
     token can be copied from the context. A model with induction heads scores ``repeat`` near 1; without them it
-    cannot carry a number or name from the prompt into its answer."""
+    cannot carry a number or name from the prompt into its answer. ``vocab`` (default: every non-special id) and
+    ``row_shape`` (``copying_rows``' total/segment/gap) narrow the test, e.g. to a training curriculum's alphabet."""
     import torch
 
     special = set(tokenizer.all_special_ids)
-    vocab = [i for i in range(len(tokenizer)) if i not in special]
-    rows = copying_rows(vocab, n, seed)
+    if vocab is None:
+        vocab = [i for i in range(len(tokenizer)) if i not in special]
+    rows = copying_rows(vocab, n, seed, **row_shape)
     bos = tokenizer.bos_token_id if tokenizer.bos_token_id is not None else vocab[0]
     ids = torch.tensor([[bos] + row for row, _, _ in rows], device=model.device)
     model.eval()
