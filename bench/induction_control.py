@@ -19,17 +19,15 @@ import time
 import torch
 from transformers import LlamaConfig, LlamaForCausalLM
 
-BLOCK = 128
 
-
-def copy_row(alphabet: int, rng: random.Random) -> list[int]:
-    """Id 0 as a document start, then segments of 8-24 distinct ids, 0-16 others, the segment again."""
+def copy_row(alphabet: int, rng: random.Random, block: int = 128, segment: int = 24, gap: int = 16) -> list[int]:
+    """Id 0 as a document start, then segments of 8-``segment`` distinct ids, 0-``gap`` others, the segment again."""
     out: list[int] = []
-    while len(out) < BLOCK - 1:
-        length, gap = rng.randint(8, 24), rng.randint(0, 16)
-        ids = rng.sample(range(1, alphabet + 1), min(alphabet, length + gap))
+    while len(out) < block - 1:
+        length, between = rng.randint(8, segment), rng.randint(0, gap)
+        ids = rng.sample(range(1, alphabet + 1), min(alphabet, length + between))
         out += ids[:length] + ids[length:] + ids[:length]
-    return [0] + out[: BLOCK - 1]
+    return [0] + out[: block - 1]
 
 
 @torch.no_grad()
@@ -55,6 +53,9 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=32)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--bf16", action="store_true", help="bf16 autocast, as the recipes where bf16 is native")
+    parser.add_argument("--block", type=int, default=128, help="row length (bench/induction.py: 256)")
+    parser.add_argument("--segment", type=int, default=24, help="longest segment (bench/induction.py: 48)")
+    parser.add_argument("--gap", type=int, default=16, help="longest gap (bench/induction.py: 64)")
     args = parser.parse_args()
 
     torch.manual_seed(0)
@@ -73,7 +74,7 @@ def main() -> None:
             model.train()
         if step == args.steps:
             break
-        x = torch.tensor([copy_row(args.alphabet, rng) for _ in range(args.batch)])
+        x = torch.tensor([copy_row(args.alphabet, rng, args.block, args.segment, args.gap) for _ in range(args.batch)])
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
             loss = model(input_ids=x, labels=x).loss
         loss.backward()
