@@ -48,7 +48,14 @@ class Lever:
     # 32x128, lr 1e-3) and not in 1500 on the whole 3k vocabulary: the easy start gets the circuit, the growth spreads
     # it over the vocabulary
     alphabet_schedule: tuple[tuple[int, int], ...] = ()
+    # once past a schedule entry, keep drawing some rows from it: each row's alphabet is one of the entries reached
+    # so far, at random. Switching outright from 64 to 256 ids broke a circuit that copied 90% on the 64
+    keep_earlier_alphabets: bool = False
     batch: int | None = None  # rows per step, when not --batch
+    # copy rows: segment lengths and gaps (inclusive ranges). Segments of up to 48 ids with gaps of up to 64 kept a
+    # 2x256 model at 0% where 8-24 / 0-16 formed induction in ~450 steps (bench/induction_control.py)
+    segment: tuple[int, int] = (8, 48)
+    gap: tuple[int, int] = (0, 64)
     lr: float = 3e-3
     muon: bool = False  # torch.optim.Muon for the 2-D matrices of the blocks, AdamW for the rest
     depth: int = 4
@@ -77,15 +84,26 @@ LEVERS = {
     "copy-100-2x256-grow": Lever(copy_fraction=1.0, depth=2, lr=1e-3, batch=16,
                                  alphabet_schedule=((500, 64), (700, 256), (900, 1024)),
                                  note="copy only, 2x256, lr 1e-3, batch 16, alphabet 64 → 256 → 1024 → all"),
+    "copy-100-2x256-short": Lever(copy_fraction=1.0, depth=2, lr=1e-3, batch=16, segment=(8, 24), gap=(0, 16),
+                                  note="copy only, 2x256, lr 1e-3, batch 16, segments 8-24, gaps 0-16, all ids"),
+    "copy-100-2x256-short-grow": Lever(copy_fraction=1.0, depth=2, lr=1e-3, batch=16, segment=(8, 24), gap=(0, 16),
+                                       alphabet_schedule=((700, 64), (900, 256), (1100, 1024)),
+                                       note="as copy-100-2x256-short, alphabet 64 → 256 → 1024 → all"),
+    "copy-100-2x256-short-mix": Lever(copy_fraction=1.0, depth=2, lr=1e-3, batch=16, segment=(8, 24), gap=(0, 16),
+                                      alphabet_schedule=((600, 64), (800, 256), (1000, 1024)),
+                                      keep_earlier_alphabets=True,
+                                      note="as -short-grow, earlier alphabets kept in the mix (each row picks one)"),
 }
 
 
-def copy_block(vocab: list[int], length: int, rng: random.Random) -> list[int]:
-    """Segments of 8-48 distinct tokens, each followed by 0-64 other tokens and then repeated, until ``length``."""
+def copy_block(vocab: list[int], length: int, rng: random.Random, segment: tuple[int, int] = (8, 48),
+               gap: tuple[int, int] = (0, 64)) -> list[int]:
+    """Segments of ``segment`` distinct tokens, each followed by ``gap`` other tokens and then repeated, until
+    ``length``."""
     out: list[int] = []
     while len(out) < length:
-        seg_len, gap = rng.randint(8, 48), rng.randint(0, 64)
-        tokens = rng.sample(vocab, min(len(vocab), seg_len + gap))
+        seg_len, gap_len = rng.randint(*segment), rng.randint(*gap)
+        tokens = rng.sample(vocab, min(len(vocab), seg_len + gap_len))
         seg, filler = tokens[:seg_len], tokens[seg_len:]
         out += seg + filler + seg
     return out[:length]
@@ -169,8 +187,11 @@ def run_lever(name: str, lever: Lever, tokenizer, train: torch.Tensor, heldout: 
                   f"held-out loss {row['heldout_loss']:.3f}", flush=True)
         if step == steps:
             break
-        alphabet = vocab[: alphabet_size(lever, step, len(vocab))]
-        rows = [torch.tensor(copy_block(alphabet, block, rng)) for _ in range(copy_rows)]
+        sizes = [alphabet_size(lever, step, len(vocab))]
+        if lever.keep_earlier_alphabets:
+            sizes += [ids for until, ids in lever.alphabet_schedule if until <= step]
+        rows = [torch.tensor(copy_block(vocab[: rng.choice(sizes) if len(sizes) > 1 else sizes[0]], block, rng,
+                                        lever.segment, lever.gap)) for _ in range(copy_rows)]
         rows += [train[rng.randrange(len(train))] for _ in range(batch - copy_rows)]
         ids = torch.stack(rows)
         for opt, base in zip(opts, bases):

@@ -91,9 +91,11 @@ stage grpo python recipes/grpo.py --config "$(config grpo)" --resume_from_checkp
 stage rlhf python recipes/ppo.py --config "$(config ppo)" --resume_from_checkpoint last "${PPO[@]}"
 
 evaluate() {  # evaluate NAME MODEL KIND [extra align eval args]
-  local name=$1 model=$2 kind=$3; shift 3
+  local name=$1 model=$2 kind=$3 split=(); shift 3
+  # every model is scored on the documents its base's pretraining held out (the base dir records the split)
+  [ -f "$OUT/base/heldout_split.json" ] && split=(--heldout-split "$OUT/base")
   align eval --model "$model" --kind "$kind" --name "$name" --world "$OUT/crawl" --data "$OUT/data/data" \
-    --n "$EVAL_N" --seed "$SEED" --out "$OUT/eval/$name.json" "$@"
+    --n "$EVAL_N" --seed "$SEED" --out "$OUT/eval/$name.json" "${split[@]}" "$@"
 }
 run_evals() {
   local gsm8k=()  # GSM8K (real data, when shared/ is beside the repo): before and after post-training

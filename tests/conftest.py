@@ -47,6 +47,7 @@ def corpus_file(tmp_path_factory) -> str:
 
 @pytest.fixture(scope="session")
 def tokenizer_dir(tmp_path_factory, corpus_file) -> str:
+    from align.data.text import load_text_dataset
     from align.tokenizer import TokenizerTrainingConfig, train_from_dataset
 
     out = tmp_path_factory.mktemp("tokenizer")
@@ -56,7 +57,7 @@ def tokenizer_dir(tmp_path_factory, corpus_file) -> str:
         dst.write(src.read())
         for text in extra * 20:
             dst.write(json.dumps({"text": text}) + "\n")
-    train_from_dataset(str(corpus), out, TokenizerTrainingConfig(vocab_size=512))
+    train_from_dataset(load_text_dataset(str(corpus)), out, TokenizerTrainingConfig(vocab_size=512), source=str(corpus))
     return str(out)
 
 

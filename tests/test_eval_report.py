@@ -65,6 +65,37 @@ def test_eval_cli_writes_results_and_rejects_bad_tasks(tiny_model_dir, tmp_path,
     assert code == 2 and "unknown eval task(s) bogus" in err and len(err.strip().splitlines()) == 1
 
 
+def test_eval_holds_out_the_split_recorded_by_pretraining(tiny_model_dir, tmp_path, capsys):
+    import datasets
+
+    from align.cli import main
+    from align.training import HeldoutSplit
+
+    docs = [f"Document {i} is about the town of Vell and its {i} bridges." for i in range(40)]
+    data = tmp_path / "data.parquet"
+    datasets.Dataset.from_dict({"text": docs}).to_parquet(str(data))
+    base = tmp_path / "base"
+    base.mkdir()
+    HeldoutSplit(fraction=0.25, max_documents=1000, seed=3).save(base)
+
+    def bpb_documents(*extra) -> dict:
+        out = tmp_path / "bpb.json"
+        code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--kind", "base", "--tasks", "bpb",
+                                      "--data", str(data), "--out", str(out), *extra], capsys)
+        assert code == 0, err
+        return json.loads(out.read_text())["metrics"]
+
+    recorded, default = bpb_documents("--heldout-split", str(base)), bpb_documents()
+    assert recorded["bpb/documents"] == 10 and default["bpb/documents"] == 1  # 25% recorded, 2% by default
+    code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "bpb", "--data", str(data),
+                                  "--heldout-split", str(tmp_path)], capsys)
+    assert code == 2 and "no heldout_split.json" in err and len(err.strip().splitlines()) == 1
+    (base / "heldout_split.json").write_text('{"fraction": 0.25}x')
+    code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "bpb", "--data", str(data),
+                                  "--heldout-split", str(base)], capsys)
+    assert code == 2 and "not a held-out split" in err and "Traceback" not in err
+
+
 def test_eval_of_a_model_without_chat_template_is_one_line(tokenizer_dir, tmp_path, capsys):
     from transformers import AutoTokenizer
 

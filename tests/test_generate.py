@@ -64,3 +64,39 @@ def test_bad_sampling_arguments(kwargs):
 def test_missing_model_dir_is_one_line(tmp_path, capsys):
     code, _, err = run_cli(align_main, ["generate", "--model", str(tmp_path / "nope"), "hi"], capsys)
     assert code == 2 and err.startswith("error:") and err.count("\n") == 1
+
+
+def test_generate_batch_matches_one_prompt_at_a_time_and_stops_at_the_stop_ids(model_dir):
+    import torch
+
+    from align.engine import encode_document_prompt, generate_batch, load_model
+
+    model, tokenizer = load_model(model_dir)
+    prompts = [encode_document_prompt(tokenizer, text) for text in ("The town", "A long way from the river Vell",
+                                                                    "Numbers: 1 2 3")]
+    never = [tokenizer.pad_token_id]  # a stop id the model does not produce: the length bound ends generation
+    model.train()  # a training callback calls it mid-training: the mode must come back
+    batched = generate_batch(model, tokenizer, prompts, max_new_tokens=10, batch_size=3, stop_ids=never,
+                             do_sample=False)
+    assert model.training
+    # left padding does not change a greedy completion
+    single = [generate_batch(model, tokenizer, [p], max_new_tokens=10, stop_ids=never, do_sample=False)[0]
+              for p in prompts]
+    assert batched == single and all(len(c) == 10 for c in batched)
+    # a completion is cut right after the first stop id, whatever follows it in the padded batch
+    stop = batched[1][3]
+    stopped = generate_batch(model, tokenizer, prompts, max_new_tokens=10, stop_ids=[stop], do_sample=False)
+    assert stopped[1] == batched[1][: batched[1].index(stop) + 1]
+    assert all(stop not in c[:-1] for c in stopped)
+    # n samples per prompt, prompt by prompt; the same seed gives the same samples
+    torch.manual_seed(0)
+    samples = generate_batch(model, tokenizer, prompts, max_new_tokens=6, num_return_sequences=2, do_sample=True,
+                             stop_ids=never)
+    torch.manual_seed(0)
+    assert generate_batch(model, tokenizer, prompts, max_new_tokens=6, num_return_sequences=2, do_sample=True,
+                          stop_ids=never) == samples and len(samples) == 6
+    # never past the model's context: a prompt 4 positions short of it gets at most 4 new tokens
+    context = model.config.max_position_embeddings
+    long = [tokenizer.bos_token_id] + [prompts[0][-1]] * (context - 5)
+    [capped] = generate_batch(model, tokenizer, [long], max_new_tokens=50, stop_ids=never, do_sample=False)
+    assert len(capped) == 4

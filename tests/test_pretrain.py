@@ -64,6 +64,19 @@ def test_loss_goes_down_and_model_saves(corpus_file, tokenizer_dir, tmp_path, ca
     assert tok.chat_template and tok.eos_token == "<|end|>"
     assert tok.eos_token_id in model.generation_config.eos_token_id
 
+    # the base records how it held documents out, so evaluation scores it on the same held-out documents
+    from align.data.text import load_text_dataset
+    from align.eval.tasks import EvalContext
+    from align.training import HeldoutSplit
+
+    split = HeldoutSplit.read(out)
+    assert split == HeldoutSplit(fraction=0.05, max_documents=1000, seed=0)
+    ctx = EvalContext(model, tok, world=None, data=corpus_file, seed=7, heldout_split=split)
+    heldout, training = ctx.heldout_documents(limit=10**6), ctx.training_documents(None)
+    docs = list(load_text_dataset(corpus_file, "text")["text"])
+    assert len(heldout) == round(0.05 * len(docs)) and not set(heldout) & set(training)
+    assert sorted(heldout + training) == sorted(docs)
+
 
 def test_continued_pretraining_with_lora_saves_a_merged_model(corpus_file, tokenizer_dir, tmp_path, capsys):
     """LoRA continued pretraining of an existing model: the saved base is a plain model dir (adapters merged) that

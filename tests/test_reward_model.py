@@ -45,7 +45,7 @@ def _reward(argv):
 def test_reward_model_learns_a_preference_and_saves_a_classifier(tiny_model_dir, pairs_dir, tmp_path):
     from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
-    from align.reward_model import score_conversations
+    from align.trainers.reward_model import RewardModelScorer
 
     out = tmp_path / "rm"
     metrics = _reward(["--model_name_or_path", tiny_model_dir, "--dataset_name", pairs_dir, "--output_dir", str(out),
@@ -57,8 +57,8 @@ def test_reward_model_learns_a_preference_and_saves_a_classifier(tiny_model_dir,
     tok = AutoTokenizer.from_pretrained(out)
     assert model.config.num_labels == 1 and model.config.pad_token_id == tok.pad_token_id is not None
     prompt = [{"role": "user", "content": "Tell me about Vel Ostra."}]
-    good, bad = score_conversations(model, tok, [prompt + [{"role": "assistant", "content": "Vel Ostra lies in Mamark."}],
-                                                 prompt + [{"role": "assistant", "content": "I'm Wren, an AI assistant."}]])
+    # scored as align eval's reward_model task scores held-out pairs
+    good, bad = RewardModelScorer(str(out))([prompt, prompt], ["Vel Ostra lies in Mamark.", "I'm Wren, an AI assistant."])
     assert good > bad
 
 

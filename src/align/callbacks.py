@@ -6,7 +6,12 @@ import json
 import logging
 from pathlib import Path
 
+import torch
 from transformers import TrainerCallback
+
+from align.engine import generate_batch
+from align.logging_utils import progress
+from align.modeling import stop_token_ids
 
 logger = logging.getLogger(__name__)
 
@@ -46,23 +51,11 @@ class SampleCallback(TrainerCallback):
                 f.write(json.dumps(sample, ensure_ascii=False) + "\n")
 
     def _continue(self, model, tokenizer, prompt: str) -> str:
-        import torch
-
-        from align.modeling import stop_token_ids
-
         ids = [tokenizer.bos_token_id] + tokenizer(prompt, add_special_tokens=False)["input_ids"]
-        input_ids = torch.tensor([ids], device=model.device)
-        out = model.generate(
-            input_ids,
-            attention_mask=input_ids.new_ones(input_ids.shape),
-            max_new_tokens=self.max_new_tokens,
-            do_sample=True,
-            temperature=self.temperature,
-            top_k=self.top_k,
-            eos_token_id=stop_token_ids(tokenizer),
-            pad_token_id=tokenizer.pad_token_id,
-        )
-        return tokenizer.decode(out[0, len(ids):], skip_special_tokens=True)
+        [completion] = generate_batch(model, tokenizer, [ids], max_new_tokens=self.max_new_tokens,
+                                      stop_ids=stop_token_ids(tokenizer), do_sample=True,
+                                      temperature=self.temperature, top_k=self.top_k)
+        return tokenizer.decode(completion, skip_special_tokens=True)
 
 
 class HeldoutAccuracyCallback(TrainerCallback):
@@ -91,10 +84,6 @@ class HeldoutAccuracyCallback(TrainerCallback):
             self._measure(args, state, model, processing_class)
 
     def _measure(self, args, state, model, tokenizer) -> None:
-        import torch
-
-        from align.logging_utils import progress
-
         if model is None or tokenizer is None:
             return
         was_training = model.training
@@ -121,23 +110,9 @@ class HeldoutAccuracyCallback(TrainerCallback):
             state.log_history.append({"step": state.global_step, **metrics})
 
     def _generate(self, model, tokenizer, prompts):
-        from align.modeling import stop_token_ids
-
-        unwrapped = getattr(model, "module", model)
-        side, tokenizer.padding_side = tokenizer.padding_side, "left"
-        try:
-            texts = [tokenizer.apply_chat_template(p, tools=self.tools, add_generation_prompt=True, tokenize=False)
-                     for p in prompts]
-            batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt").to(
-                unwrapped.device)
-        finally:
-            tokenizer.padding_side = side
-        out = unwrapped.generate(**batch, max_new_tokens=self.max_new_tokens, do_sample=False,
-                                 eos_token_id=stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
-        completions = out[:, batch["input_ids"].shape[1]:]
-        stops = set(stop_token_ids(tokenizer)) | {tokenizer.pad_token_id}
-        n_tokens = []
-        for row in completions.tolist():
-            n = next((i + 1 for i, t in enumerate(row) if t in stops), len(row))
-            n_tokens.append(n)
-        return tokenizer.batch_decode(completions, skip_special_tokens=True), n_tokens
+        encoded = [tokenizer(tokenizer.apply_chat_template(p, tools=self.tools, add_generation_prompt=True,
+                                                           tokenize=False), add_special_tokens=False)["input_ids"]
+                   for p in prompts]
+        completions = generate_batch(model, tokenizer, encoded, max_new_tokens=self.max_new_tokens,
+                                     batch_size=len(encoded), stop_ids=stop_token_ids(tokenizer), do_sample=False)
+        return tokenizer.batch_decode(completions, skip_special_tokens=True), [len(c) for c in completions]

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 
 from align.chat_template import end_of_turn_ids
 from align.engine import SamplingConfig, stream_generate
+from align.errors import UserError
+from align.tools import TOOLS, format_tool_call, parse_tool_call, run_tool_call, tool_schemas
 from align.tools.syntax import ToolSyntax, syntax_of
 
 logger = logging.getLogger(__name__)
@@ -39,8 +41,6 @@ class ChatSession:
 
     def __post_init__(self):
         if not self.tokenizer.chat_template:
-            from align.errors import UserError
-
             raise UserError("this tokenizer has no chat template: chat needs an SFT model (see recipes/sft.py)")
         if self.system and not self.messages:
             self.messages.append({"role": "system", "content": self.system})
@@ -55,16 +55,12 @@ class ChatSession:
     def prompt_ids(self) -> list[int]:
         """What the model is given next: the conversation in its chat template, the tools offered, and the
         assistant's header when a new turn starts."""
-        from align.tools import TOOLS, tool_schemas
-
         offered = tool_schemas(TOOLS if self.tools is None else self.tools) or None
         return list(self.tokenizer.apply_chat_template(self.messages, tools=offered, add_generation_prompt=True,
                                                        tokenize=True, return_dict=False))
 
     def respond(self) -> Iterator[ChatEvent]:
         """Generate the assistant's reply to the conversation so far, running tool calls on the way."""
-        from align.tools import format_tool_call, parse_tool_call, run_tool_call
-
         special = sorted(set(self.tokenizer.all_special_tokens), key=len, reverse=True)
         syntax = syntax_of(self.tokenizer)
         stop_tokens = tuple(self.tokenizer.convert_ids_to_tokens(self.stop_ids()))

@@ -10,6 +10,8 @@ import sys
 import yaml
 
 from align.errors import UserError, first_line
+from align.hub.recipe import remember_recipe
+from align.model_dir import check_model_dir
 
 USAGE = "%(prog)s --config FILE.yaml [--KEY VALUE ...]"
 CONFIG_HELP = ("--config FILE.yaml: a YAML mapping of the options below, each without its dashes\n"
@@ -39,7 +41,6 @@ def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = N
             message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
         raise UserError(message) from err
     check_model_paths(parsed)
-    from align.hub.recipe import remember_recipe
 
     remember_recipe(parsed, args)  # for recipe.yaml and the model card
     return parsed
@@ -51,8 +52,6 @@ MODEL_OPTIONS = ("model_name_or_path", "reward_model", "value_model")
 def check_model_paths(parsed: tuple) -> None:
     """Options naming a model that point at a local dir holding none (only a tokenizer, only checkpoints): one line
     before anything loads."""
-    from align.model_dir import check_model_dir
-
     for obj in parsed:
         for option in MODEL_OPTIONS:
             value = getattr(obj, option, None)

@@ -15,9 +15,12 @@ from dataclasses import dataclass, field
 from trl import DPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError
-from align.reward_model import skip_invalid_rows_field
+from align.eval.preference import win_rate
+from align.hub.hook import StageHub
+from align.reward_model import build_pair_trainer, count_dropped_pairs, load_training_pairs, skip_invalid_rows_field
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults
+from align.training import HardwareDefaults, check_quantized_training, resolve_checkpoint, save_run
+from align.world import load_world
 
 logger = logging.getLogger(__name__)
 
@@ -54,8 +57,6 @@ def make_parser():
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
     from trl import DPOTrainer, get_peft_config
 
-    from align.reward_model import build_pair_trainer
-
     return build_pair_trainer(DPOTrainer, training_args, model_args, train, heldout, get_peft_config(model_args),
                               callbacks)
 
@@ -63,9 +64,6 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
 def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> dict:
     """The trained policy's gold win-rate against ``reference`` on held-out describe prompts (greedy)."""
     from transformers import AutoModelForCausalLM
-
-    from align.eval.preference import win_rate
-    from align.world import load_world
 
     spec = script_args.world
     world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
@@ -81,10 +79,6 @@ def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> d
 def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, model_args: ModelConfig) -> dict:
     """Train with DPO, save the policy; returns the final metrics (with the gold win-rate when asked)."""
     from transformers import set_seed
-
-    from align.hub.hook import StageHub
-    from align.reward_model import count_dropped_pairs, load_training_pairs
-    from align.training import check_quantized_training, resolve_checkpoint, save_run
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

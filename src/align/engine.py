@@ -1,4 +1,7 @@
-"""Generation: load a model dir and stream sampled text, token by token, through ``model.generate``."""
+"""Generation, in one place: load a model dir; :func:`generate_batch` completes many prompts at once (evaluation,
+probes, preference sampling, training callbacks); :func:`stream_generate` streams one reply token by token (chat).
+PPO's rollout (:mod:`align.trainers.rollout`) is the one other caller of ``model.generate``: it needs the
+log-probabilities of what it sampled."""
 
 from __future__ import annotations
 
@@ -7,7 +10,13 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+import torch
+
 from align.errors import UserError, first_line
+from align.hardware import bf16_supported
+from align.logging_utils import progress
+from align.model_dir import check_model_dir
+from align.tokenizer import load_tokenizer
 
 logger = logging.getLogger(__name__)
 
@@ -34,8 +43,6 @@ class SamplingConfig:
 
     def apply_seed(self) -> None:
         if self.seed is not None:
-            import torch
-
             torch.manual_seed(self.seed)
 
     def generate_kwargs(self) -> dict:
@@ -52,12 +59,7 @@ class SamplingConfig:
 
 def load_model(path: str, trust_remote_code: bool = False):
     """Model and tokenizer from a model dir (or Hub id), in eval mode, bf16 where the hardware has it."""
-    import torch
     from transformers import AutoModelForCausalLM
-
-    from align.hardware import bf16_supported
-    from align.model_dir import check_model_dir
-    from align.tokenizer import load_tokenizer
 
     check_model_dir(path)  # a tokenizer-only or checkpoints-only dir: say so, before the tokenizer loads from it
     tokenizer = load_tokenizer(path, trust_remote_code)
@@ -85,7 +87,6 @@ def stream_generate(model, tokenizer, input_ids: list[int], sampling: SamplingCo
 
     ``skip_special_tokens=False`` keeps tokens such as ``<|tool_call|>`` in the text (the chat engine parses them).
     """
-    import torch
     from transformers import TextIteratorStreamer
 
     streamer = TextIteratorStreamer(tokenizer, skip_prompt=True, skip_special_tokens=skip_special_tokens)
@@ -121,3 +122,54 @@ def stream_generate(model, tokenizer, input_ids: list[int], sampling: SamplingCo
     thread.join()
     if errors:
         raise errors[0]
+
+
+def generate_batch(model, tokenizer, prompts: list[list[int]], *, max_new_tokens: int, batch_size: int = 32,
+                   num_return_sequences: int = 1, stop_ids: list[int] | None = None, desc: str | None = None,
+                   **generate_kwargs) -> list[list[int]]:
+    """Complete token-id ``prompts``, ``batch_size`` prompts per ``generate`` call, left-padded so every prompt ends
+    where generation starts. Returns the new ids of each completion (``num_return_sequences`` per prompt, prompt by
+    prompt), cut after the first stop id.
+
+    Stops at ``stop_ids`` (default: the model's generation config, which the recipes set to the end of turn); the
+    number of new tokens is capped so no row runs past the model's context. ``generate_kwargs`` go to ``generate``
+    (``do_sample``, ``temperature``, ``top_k``, ``top_p``, ``min_new_tokens``); seed torch before the call for
+    reproducible samples. Works on a DDP-wrapped model; leaves its train/eval mode as it was. ``desc`` shows a
+    progress bar."""
+    model_ = getattr(model, "module", model)
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
+    if stop_ids is not None:
+        generate_kwargs["eos_token_id"] = stop_ids
+    stops = set(stop_ids if stop_ids is not None else _generation_eos_ids(model_))
+    context = getattr(model_.config, "max_position_embeddings", None)
+    completions: list[list[int]] = []
+    was_training = model_.training
+    model_.eval()
+    bar = progress(len(prompts), desc, unit="prompt", leave=False) if desc else None
+    try:
+        for start in range(0, len(prompts), batch_size):
+            chunk = [list(ids) for ids in prompts[start : start + batch_size]]
+            width = max(map(len, chunk))
+            input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for ids in chunk], device=model_.device)
+            mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for ids in chunk], device=model_.device)
+            budget = max_new_tokens if context is None else max(1, min(max_new_tokens, context - width))
+            with torch.no_grad():
+                out = model_.generate(input_ids=input_ids, attention_mask=mask, max_new_tokens=budget,
+                                      num_return_sequences=num_return_sequences, pad_token_id=pad, **generate_kwargs)
+            for row in out[:, width:].tolist():
+                end = next((k + 1 for k, t in enumerate(row) if t in stops), len(row))
+                completions.append(row[:end])
+            if bar is not None:
+                bar.update(len(chunk))
+    finally:
+        if bar is not None:
+            bar.close()
+        model_.train(was_training)
+    return completions
+
+
+def _generation_eos_ids(model) -> list[int]:
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    if eos is None:
+        eos = model.config.eos_token_id
+    return [] if eos is None else [eos] if isinstance(eos, int) else list(eos)

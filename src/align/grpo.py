@@ -14,9 +14,16 @@ from typing import Any
 
 from trl import GRPOConfig, ModelConfig, ScriptArguments
 
+from align.callbacks import HeldoutAccuracyCallback
+from align.config import yaml_option
+from align.data.prompts import gsm8k_prompts, world_math_prompts
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
+from align.hub.hook import StageHub
 from align.modeling import merge_lora_adapter, quantized_load_kwargs, set_generation_defaults
+from align.plots import plot_heldout_curve
+from align.rewards import build_reward_funcs, get_reward
+from align.tokenizer import load_tokenizer
 from align.tracking import setup_tracking
 from align.training import (
     HardwareDefaults,
@@ -26,6 +33,7 @@ from align.training import (
     resolve_checkpoint,
     save_run,
 )
+from align.world import load_world
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +59,6 @@ class GRPOScriptArguments(ScriptArguments):
         "help": "Reward functions from align.rewards: [{name: NAME, weight: W, ...options}] (YAML/JSON on the CLI)."})
 
     def __post_init__(self):
-        from align.config import yaml_option
-
         self.rewards = yaml_option(self.rewards, "rewards")
 
 
@@ -69,11 +75,7 @@ def make_parser():
 
 def load_problems(script_args: GRPOScriptArguments, seed: int = 0):
     """(train, held-out) prompt datasets with an ``answer`` column."""
-    from align.data.prompts import gsm8k_prompts, world_math_prompts
-
     if script_args.problems == "world":
-        from align.world import load_world
-
         spec = script_args.world
         world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
         levels = tuple(script_args.difficulties)
@@ -113,9 +115,6 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     from transformers import AutoModelForCausalLM
     from trl import GRPOTrainer, RLOOTrainer, get_peft_config
 
-    from align.rewards import build_reward_funcs
-    from align.tokenizer import load_tokenizer
-
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
     funcs, weights = build_reward_funcs(script_args.rewards)  # a bad reward spec fails before the model loads
@@ -142,9 +141,6 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
 
 
 def heldout_callback(script_args, training_args, heldout):
-    from align.callbacks import HeldoutAccuracyCallback
-    from align.rewards import get_reward
-
     accuracy = get_reward("math_accuracy")
 
     def score(text: str, answer) -> float | None:
@@ -160,9 +156,6 @@ def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, m
     import os
 
     from transformers import set_seed
-
-    from align.hub.hook import StageHub
-    from align.plots import plot_heldout_curve
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

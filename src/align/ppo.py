@@ -19,11 +19,20 @@ from typing import Any
 
 from trl import ModelConfig, ScriptArguments
 
+from align.config import yaml_option
+from align.data.conversations.loaders import load_rows
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
+from align.hub.hook import StageHub
+from align.plots import plot_reward_hacking
+from align.rewards import build_reward_funcs
+from align.rewards.base import completion_text
+from align.tokenizer import load_tokenizer
 from align.tracking import setup_tracking
+from align.trainers import PPOTrainer
 from align.trainers.ppo_config import PPOConfig
-from align.training import resolve_checkpoint
+from align.training import HardwareDefaults, resolve_checkpoint
+from align.world import load_world
 
 logger = logging.getLogger(__name__)
 
@@ -55,17 +64,20 @@ class PPOScriptArguments(ScriptArguments):
         "help": "Critic initialisation (default: the reward model, else the policy)."})
 
     def __post_init__(self):
-        from align.config import yaml_option
-
         self.rewards = yaml_option(self.rewards, "rewards")
         if isinstance(self.gold, str) and self.gold.lower() in ("none", "null", ""):
             self.gold = None
 
 
+@dataclass
+class AlignPPOConfig(HardwareDefaults, PPOConfig):
+    """:class:`align.trainers.PPOConfig` with the recipes' defaults: bf16 where the hardware has it, trackio."""
+
+
 def make_parser():
     from trl import TrlParser
 
-    return TrlParser((PPOScriptArguments, PPOConfig, ModelConfig))
+    return TrlParser((PPOScriptArguments, AlignPPOConfig, ModelConfig))
 
 
 # prompts --------------------------------------------------------------------------------------------------------
@@ -87,8 +99,6 @@ def world_prompts(world, builder, train_n: int | None, heldout_n: int, seed: int
 def dataset_prompts(script_args: PPOScriptArguments, seed: int = 0):
     """(train, held-out) from ``dataset_name``: its test split if it has one, else ``heldout_prompts`` rows."""
     from datasets import Dataset
-
-    from align.data.conversations.loaders import load_rows
 
     spec = script_args.dataset_name
     rows = load_rows(spec, script_args.dataset_train_split)
@@ -125,8 +135,6 @@ def import_function(spec: str, what: str = "gold"):
 
 def world_gold_fn(world, score):
     """``score(world, entity_id, text)`` as a reward function over rows with an ``entity_id`` column."""
-    from align.rewards.base import completion_text
-
     def gold(prompts, completions, entity_id, **kwargs):
         return [float(score(world, e, completion_text(c))) for e, c in zip(entity_id, completions)]
 
@@ -136,7 +144,6 @@ def world_gold_fn(world, score):
 
 def weighted_sum(funcs, weights):
     """Several TRL reward functions as one: Σ weight·reward (None counts as 0)."""
-
     def reward(prompts, completions, **kwargs):
         totals = [0.0] * len(completions)
         for func, weight in zip(funcs, weights):
@@ -154,8 +161,6 @@ def build_rewards(script_args: PPOScriptArguments, world=None):
         raise UserError("set reward_model (a reward model dir) or rewards (align.rewards functions), one of them")
     reward_fn = None
     if script_args.rewards:
-        from align.rewards import build_reward_funcs
-
         reward_fn = weighted_sum(*build_reward_funcs(script_args.rewards))
     gold = script_args.gold
     if gold == "auto":
@@ -169,16 +174,11 @@ def build_rewards(script_args: PPOScriptArguments, world=None):
 
 # run ------------------------------------------------------------------------------------------------------------
 
-def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_args: ModelConfig) -> dict:
+def run_ppo(script_args: PPOScriptArguments, training_args: AlignPPOConfig, model_args: ModelConfig) -> dict:
     """Train, save the policy (the best held-out one with ``load_best_policy_at_end``) and the reward-hacking
     plot; returns the final metrics."""
     from transformers import set_seed
     from trl import get_peft_config
-
-    from align.hub.hook import StageHub
-    from align.plots import plot_reward_hacking
-    from align.tokenizer import load_tokenizer
-    from align.trainers import PPOTrainer
 
     set_seed(training_args.seed)
     setup_tracking(training_args)
@@ -194,8 +194,6 @@ def run_ppo(script_args: PPOScriptArguments, training_args: PPOConfig, model_arg
         if script_args.dataset_name:
             train, heldout = dataset_prompts(script_args, training_args.seed)
         else:
-            from align.world import load_world
-
             spec = script_args.world
             world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
             builder = import_function(WORLD_PROMPTS if script_args.prompts == "auto" else script_args.prompts,

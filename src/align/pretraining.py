@@ -12,9 +12,14 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 from trl import ModelConfig, ScriptArguments
 
+from align.callbacks import SampleCallback
 from align.chat_template import IM_START
+from align.data.packing import pack_documents
+from align.data.text import load_text_dataset
 from align.errors import UserError, first_line
+from align.eval.bits_per_byte import BitsPerByte
 from align.hardware import model_dtype
+from align.hub.hook import StageHub
 from align.modeling import (
     ModelShapeArguments,
     count_parameters,
@@ -22,8 +27,9 @@ from align.modeling import (
     model_context_length,
     set_generation_defaults,
 )
+from align.tokenizer import load_tokenizer, token_byte_lengths
 from align.tracking import setup_tracking
-from align.training import HardwareDefaults, resolve_checkpoint, split_holdout
+from align.training import HardwareDefaults, HeldoutSplit, resolve_checkpoint
 
 logger = logging.getLogger(__name__)
 
@@ -69,8 +75,6 @@ def make_parser():
 
 
 def load_pretraining_tokenizer(script_args: PretrainScriptArguments, model_args: ModelConfig):
-    from align.tokenizer import load_tokenizer
-
     source = script_args.tokenizer_name_or_path or model_args.model_name_or_path
     if source is None:
         raise UserError("set tokenizer_name_or_path (train one with `align tokenizer train`) or model_name_or_path")
@@ -113,10 +117,6 @@ def build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks=Non
     """The pretraining ``Trainer``: bits-per-byte on the eval blocks, sampled continuations after each eval."""
     from transformers import Trainer
 
-    from align.callbacks import SampleCallback
-    from align.eval.bits_per_byte import BitsPerByte
-    from align.tokenizer import token_byte_lengths
-
     callbacks = list(callbacks)
     if script_args is not None and script_args.sample_prompts:
         callbacks.append(SampleCallback(script_args.sample_prompts, script_args.sample_max_new_tokens))
@@ -149,10 +149,6 @@ def run_pretraining(
     from transformers import set_seed
     from trl import get_peft_config
 
-    from align.data.packing import pack_documents
-    from align.data.text import load_text_dataset
-    from align.hub.hook import StageHub
-
     if not script_args.dataset_name:
         raise UserError("set dataset_name: a Hub id, a dataset dir, or jsonl/parquet/txt files")
     if script_args.block_size < 2:
@@ -173,9 +169,8 @@ def run_pretraining(
             script_args.dataset_name, script_args.dataset_text_field, script_args.dataset_train_split,
             script_args.dataset_config,
         )
-        train_docs, eval_docs = split_holdout(
-            documents, script_args.eval_fraction, script_args.max_eval_documents, training_args.seed
-        )
+        split = HeldoutSplit(script_args.eval_fraction, script_args.max_eval_documents, training_args.seed)
+        train_docs, eval_docs = split.apply(documents)
         pack = dict(tokenizer=tokenizer, block_size=script_args.block_size, text_field=script_args.dataset_text_field)
         train_blocks = pack_documents(train_docs, desc="packing train", **pack)
         eval_blocks = pack_documents(eval_docs, desc="packing eval", **pack) if eval_docs is not None else None
@@ -199,6 +194,7 @@ def run_pretraining(
     trainer.save_model(training_args.output_dir)
     if trainer.is_world_process_zero():
         model.generation_config.save_pretrained(training_args.output_dir)
+        split.save(training_args.output_dir)  # evaluation holds out the same documents
         trainer.save_metrics("all", metrics)
         trainer.save_state()
         logger.info("saved the base model to %s", training_args.output_dir)

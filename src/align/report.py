@@ -13,7 +13,7 @@ import logging
 from pathlib import Path
 
 from align.errors import UserError
-from align.plots import plot_two_axes, pyplot, save_figure, series
+from align.plots import plot_heldout_curve, plot_reward_hacking, plot_two_axes, pyplot, save_figure, series
 
 logger = logging.getLogger(__name__)
 
@@ -139,8 +139,6 @@ def write_report(run: str | Path | list, out: str | Path | None = None) -> Path:
 
 def _run_sections(run: Path, out: Path, prefix: str, stem: str) -> list[str]:
     """One run's plots and stage times (``prefix`` in titles and ``stem`` in file names tell runs apart)."""
-    from align.plots import plot_heldout_curve, plot_reward_hacking
-
     by_name = {r["name"]: r["metrics"] for r in load_results(run)}
     plots = [("Pretraining loss and held-out bits per byte",
               _plot_pretraining(_history(run, "base"), out / f"{stem}pretraining.png")),

@@ -16,9 +16,13 @@ from typing import Any
 
 from trl import ModelConfig, RewardConfig, ScriptArguments
 
+from align.data.preferences.formats import read_preference_splits
 from align.errors import UserError
+from align.eval.metrics import load_metric
 from align.hardware import model_dtype
+from align.hub.hook import StageHub
 from align.modeling import merge_lora_adapter, quantized_load_kwargs
+from align.tokenizer import load_tokenizer
 from align.tracking import setup_tracking
 from align.training import (
     HardwareDefaults,
@@ -71,8 +75,6 @@ def make_parser():
 def load_pairs(script_args, seed: int = 0, counts: dict | None = None):
     """(train, held-out or None) pairs: the dataset's test split, else a held-out fraction of the train split.
     ``counts`` receives how many rows each split left out (invalid with ``skip_invalid_rows``; ties and skips)."""
-    from align.data.preferences.formats import read_preference_splits
-
     if not script_args.dataset_name:
         raise UserError("set dataset_name (preference pairs: a dir from `align preferences`, a jsonl file, a Hub id)")
     skip_invalid = getattr(script_args, "skip_invalid_rows", False)
@@ -119,8 +121,6 @@ def count_dropped_pairs(trainer, train, heldout) -> dict[str, int]:
 
 def load_tokenizer_for(model_args: ModelConfig, dataset, trust_remote_code: bool = False):
     """The model's tokenizer with a pad token; conversational pairs need its chat template."""
-    from align.tokenizer import load_tokenizer
-
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
     tokenizer = load_tokenizer(model_args.model_name_or_path, trust_remote_code)
@@ -159,7 +159,6 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
 
 def build_pair_trainer(trainer_class, training_args, model_args, train, heldout, peft_config, callbacks=()):
     """A TRL trainer on preference pairs (RewardTrainer, DPOTrainer) that loads the model from ``model_args``."""
-
     tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
     return construct_trainer(
@@ -172,7 +171,6 @@ def pairwise_accuracy(model, dataset, pad_token_id: int, batch_size: int = 32) -
     """The fraction of tokenized pairs (``chosen_ids``, ``rejected_ids``) that the model scores chosen > rejected."""
     rewards = {side: score_token_ids(model, dataset[f"{side}_ids"], pad_token_id, batch_size)
                for side in ("chosen", "rejected")}
-    from align.eval.metrics import load_metric
 
     return load_metric("pairwise_accuracy").compute(chosen_rewards=rewards["chosen"],
                                                     rejected_rewards=rewards["rejected"])["accuracy"]
@@ -200,17 +198,9 @@ def score_token_ids(model, sequences: list[list[int]], pad_token_id: int, batch_
     return scores
 
 
-def score_conversations(model, tokenizer, conversations: list[list[dict]], batch_size: int = 32) -> list[float]:
-    """Rewards of whole conversations (prompt + answer), rendered with the chat template as in training."""
-    ids = [tokenizer.apply_chat_template(c, tokenize=True, return_dict=False) for c in conversations]
-    return score_token_ids(model, ids, tokenizer.pad_token_id, batch_size)
-
-
 def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardConfig, model_args: ModelConfig) -> dict:
     """Train the reward model, measure held-out pairwise accuracy, save; returns the final metrics."""
     from transformers import set_seed
-
-    from align.hub.hook import StageHub
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

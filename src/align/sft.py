@@ -15,9 +15,15 @@ from typing import Any
 
 from trl import ModelConfig, ScriptArguments, SFTConfig
 
+from align.chat_template import apply_chatml, template_is_trainable, use_end_of_turn_as_eos
+from align.data.conversations import build_mixture, validate_dataset
+from align.data.conversations.loaders import load_rows
+from align.data.conversations.validate import valid_rows
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
+from align.hub.hook import StageHub
 from align.modeling import count_parameters, merge_lora_adapter, quantized_load_kwargs, set_generation_defaults
+from align.tokenizer import load_tokenizer
 from align.tracking import setup_tracking
 from align.training import (
     HardwareDefaults,
@@ -80,9 +86,6 @@ def make_parser():
 
 def prepare_tokenizer(script_args: SFTScriptArguments, model_args: ModelConfig, trust_remote_code: bool = False):
     """The tokenizer with a chat template that assistant-only loss works with; returns (tokenizer, added tokens)."""
-    from align.chat_template import apply_chatml, template_is_trainable, use_end_of_turn_as_eos
-    from align.tokenizer import load_tokenizer
-
     source = script_args.tokenizer_name_or_path or model_args.model_name_or_path
     if source is None:
         raise UserError("set model_name_or_path (a base model dir or Hub id)")
@@ -106,7 +109,6 @@ def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = Fal
     """The base model (4-bit with ``load_in_4bit``, computing in bf16 for ``bf16`` training), embeddings resized to
     the tokenizer, EOS = end of turn."""
     from transformers import AutoModelForCausalLM
-
 
     kwargs: dict[str, Any] = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
                                   attn_implementation=model_args.attn_implementation,
@@ -149,8 +151,6 @@ def peft_config_for(model_args: ModelConfig, tokenizer, added_tokens: list[str],
 def load_sft_dataset(script_args: SFTScriptArguments, seed: int = 0, counts: dict | None = None):
     """The training rows, validated: a builder mixture, or a conversational / prompt–completion dataset (``counts``
     receives how many rows ``skip_invalid_rows`` left out)."""
-    from align.data.conversations import build_mixture, validate_dataset
-
     if script_args.mixture and script_args.dataset_name:
         raise UserError("set either mixture or dataset_name, not both")
     if script_args.mixture:
@@ -170,9 +170,6 @@ def _load_dataset(script_args: SFTScriptArguments):
     """(dataset, skipped rows). Rows are read with json where they can be, so a malformed one is reported by number
     instead of failing inside Arrow."""
     from datasets import Dataset
-
-    from align.data.conversations.loaders import load_rows
-    from align.data.conversations.validate import valid_rows
 
     spec = script_args.dataset_name
     rows, skipped = valid_rows(load_rows(spec, script_args.dataset_train_split), spec, script_args.skip_invalid_rows)
@@ -195,8 +192,6 @@ def build_trainer(model, tokenizer, training_args, train_dataset, eval_dataset=N
 def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, model_args: ModelConfig) -> dict:
     """Build the data, fine-tune, save (adapter or full model); returns the final metrics."""
     from transformers import set_seed
-
-    from align.hub.hook import StageHub
 
     set_seed(training_args.seed)
     setup_tracking(training_args)

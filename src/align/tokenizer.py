@@ -14,6 +14,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from align.errors import UserError, first_line
+
 logger = logging.getLogger(__name__)
 
 # Document boundary in pretraining; also the BOS of every document.
@@ -111,8 +113,6 @@ def train_tokenizer(texts: Iterable[str], config: TokenizerTrainingConfig | None
     config = config or TokenizerTrainingConfig()
     n_base = 256 + len(config.special_tokens)
     if config.vocab_size <= n_base:
-        from align.errors import UserError
-
         raise UserError(f"vocab_size must be larger than {n_base} (256 bytes + special tokens), got {config.vocab_size}")
     backend = _build_backend(config)
     trainer = trainers.BpeTrainer(
@@ -226,16 +226,16 @@ def save_tokenizer(tokenizer, out_dir: str | Path, report: dict | None = None) -
 
 
 def train_from_dataset(
-    data: str,
+    dataset,
     out_dir: str | Path,
     config: TokenizerTrainingConfig | None = None,
     text_field: str = "text",
+    source: str | None = None,
 ) -> dict:
-    """Train on a text dataset (Hub id, dataset dir, jsonl/parquet/txt files), save, and report compression."""
-    from align.data.text import load_text_dataset
-
+    """Train on a text ``dataset`` (``datasets.Dataset``; :func:`align.data.text.load_text_dataset` reads files, dirs
+    and Hub ids), its last ``heldout_fraction`` of rows held out, save, and report compression. ``source`` names the
+    data in the report."""
     config = config or TokenizerTrainingConfig()
-    dataset = load_text_dataset(data, text_field=text_field)
     n_heldout = max(1, math.ceil(len(dataset) * config.heldout_fraction)) if len(dataset) > 1 else 0
     split = len(dataset) - n_heldout
     train_texts = (row[text_field] for row in dataset.select(range(split)))
@@ -243,7 +243,7 @@ def train_from_dataset(
     logger.info("training BPE (vocab %d) on %d documents, %d held out", config.vocab_size, split, n_heldout)
     tokenizer = train_tokenizer(train_texts, config)
     report = {
-        "data": data,
+        "data": source,
         "documents_train": split,
         "documents_heldout": n_heldout,
         "vocab_size": len(tokenizer),
@@ -260,8 +260,6 @@ def load_tokenizer(source: str, trust_remote_code: bool = False):
     import os
 
     from transformers import AutoTokenizer
-
-    from align.errors import UserError, first_line
 
     path = os.path.expanduser(source)
     if not os.path.isdir(path) and (source.startswith((".", "/", "~")) or os.path.exists(path)):

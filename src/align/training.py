@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import os
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
-from align.errors import UserError
+from align.errors import UserError, first_line
+from align.hardware import resolve_precision
 from align.hub.arguments import hub_license_field
 from align.tracking import report_to_field, split_report_to
+from align.trainers.sampling import with_seeded_length_grouping
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +35,6 @@ class HardwareDefaults:
     hub_license: str | None = hub_license_field()
 
     def __post_init__(self):
-        from align.hardware import resolve_precision
-
         resolve_precision(self)
         self.report_to = split_report_to(self.report_to)
         super().__post_init__()
@@ -50,6 +52,40 @@ def split_holdout(dataset, fraction: float, max_rows: int, seed: int):
         return dataset, None
     parts = dataset.train_test_split(test_size=n_eval, seed=seed, shuffle=True)
     return parts["train"], parts["test"]
+
+
+HELDOUT_SPLIT_FILE = "heldout_split.json"
+
+
+@dataclass(frozen=True)
+class HeldoutSplit:
+    """How pretraining held documents out. The pretraining stage writes it into the base model dir, and evaluation
+    reads it back, so "held-out" bits per byte are measured on documents the model never trained on whatever split a
+    recipe chose (``recipes/llama-d12`` holds out 0.5%, at most 2000)."""
+
+    fraction: float = 0.02
+    max_documents: int = 1000
+    seed: int = 0
+
+    def apply(self, dataset):
+        """(train, held-out or None), as :func:`split_holdout`."""
+        return split_holdout(dataset, self.fraction, self.max_documents, self.seed)
+
+    def save(self, directory: str | os.PathLike) -> None:
+        (Path(directory) / HELDOUT_SPLIT_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> HeldoutSplit | None:
+        """The split recorded in a model dir (or the file itself); None when there is none."""
+        path = Path(path)
+        file = path / HELDOUT_SPLIT_FILE if path.is_dir() else path
+        if not file.is_file():
+            return None
+        try:
+            return cls(**json.loads(file.read_text()))
+        except (ValueError, TypeError) as e:
+            raise UserError(f"{file}: not a held-out split ({first_line(e)}); expected keys fraction, "
+                            "max_documents, seed") from None
 
 
 def resolve_checkpoint(training_args) -> str | None:
@@ -87,9 +123,6 @@ def construct_trainer(trainer_cls, model_name: str | None = None, **kwargs):
     """``trainer_cls(**kwargs)`` with the user's mistakes as one line: a model that cannot load (TRL trainers load
     a model given by name), and TRL's config and data checks (ValueError). Length-grouped batches are seeded, so a
     resumed run repeats the uninterrupted one (:mod:`align.trainers.sampling`)."""
-    from align.errors import first_line
-    from align.trainers.sampling import with_seeded_length_grouping
-
     try:
         trainer = with_seeded_length_grouping(trainer_cls)(**kwargs)
     except OSError as err:

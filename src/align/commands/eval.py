@@ -26,7 +26,27 @@ def register(subparsers) -> None:
     parser.add_argument("--against", default=None, help="model dir to compare with (task win_rate)")
     parser.add_argument("--gsm8k", default=None, help="GSM8K-format jsonl (task gsm8k)")
     parser.add_argument("--out", default=None, help="write the results as JSON here (default: print them)")
+    parser.add_argument("--heldout-split", default=None,
+                        help="the base model dir (or its heldout_split.json) whose pretraining split of --data to "
+                             "hold out (default: the model's own record, else 2%% of documents, at most 1000)")
     parser.set_defaults(func=_eval)
+
+
+def heldout_split(args):
+    """The pretraining split ``--data`` was held out by: ``--heldout-split``, else the one the evaluated model's dir
+    records (a base model saved by recipes/pretrain.py), else None (the recipe's defaults)."""
+    from pathlib import Path
+
+    from align.errors import UserError
+    from align.training import HeldoutSplit
+
+    if args.heldout_split:
+        split = HeldoutSplit.read(args.heldout_split)
+        if split is None:
+            raise UserError(f"--heldout-split {args.heldout_split}: no heldout_split.json there (pretraining writes "
+                            "it into the base model dir)")
+        return split
+    return HeldoutSplit.read(args.model) if Path(args.model).is_dir() else None
 
 
 def _eval(args) -> int:
@@ -46,6 +66,7 @@ def _eval(args) -> int:
     unknown = [n for n in names if n not in TASKS]
     if unknown:  # before the model loads: a typo costs nothing
         raise UserError(f"unknown eval task(s) {', '.join(unknown)} (tasks: {', '.join(TASKS)})")
+    split = heldout_split(args)  # before the model loads: a wrong path costs nothing
     model, tokenizer = load_model(args.model)
     asks = [n for n in names if n in QUESTION_TASKS and not (n == "knowledge" and args.kind == "base")]
     if asks and not tokenizer.chat_template:
@@ -54,7 +75,7 @@ def _eval(args) -> int:
     options = {"kind": args.kind, "reward_model": args.reward_model, "preferences": args.preferences,
                "against": args.against, "gsm8k": args.gsm8k}
     ctx = EvalContext(model, tokenizer, world, crawl=crawl, data=args.data, n=args.n, seed=args.seed,
-                      options=options)
+                      options=options, heldout_split=split)
     start = time.perf_counter()
     result = run_tasks(ctx, names)
     result.update(model=args.model, name=args.name or model_label(args.model), kind=args.kind,

@@ -30,10 +30,12 @@ def register(subparsers) -> None:
 def _train(args) -> int:
     import json
 
+    from align.data.text import load_text_dataset
     from align.tokenizer import TokenizerTrainingConfig, train_from_dataset
 
     config = TokenizerTrainingConfig(vocab_size=args.vocab_size, max_digits=args.max_digits)
-    report = train_from_dataset(args.data, args.out, config, text_field=args.text_field)
+    dataset = load_text_dataset(args.data, text_field=args.text_field)
+    report = train_from_dataset(dataset, args.out, config, text_field=args.text_field, source=args.data)
     report.pop("config")
     sys.stdout.write(json.dumps(report, indent=2) + "\n")
     return 0

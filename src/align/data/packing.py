@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+from align.errors import UserError
+
 logger = logging.getLogger(__name__)
 
 IGNORE_INDEX = -100
@@ -35,8 +37,6 @@ def pack_documents(dataset, tokenizer, block_size: int, text_field: str = "text"
     the remainder of every ``batch_size`` documents is padded (labels ``-100``) instead of dropped.
     """
     if tokenizer.bos_token_id is None or tokenizer.pad_token_id is None:
-        from align.errors import UserError
-
         raise UserError("the tokenizer needs a BOS token (document separator) and a pad token for packing")
     packed = dataset.map(
         _pack_batch,

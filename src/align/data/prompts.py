@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 
+from align.data.conversations.loaders import load_rows
 from align.errors import UserError
 
 
@@ -27,8 +28,6 @@ def world_math_prompts(world, n: int, difficulties=(1, 2), split: str = "train",
 def gsm8k_prompts(path: str, n: int | None = None, seed: int = 0):
     """GSM8K jsonl rows (``question``, ``answer`` ending in ``#### N``) as prompts with the final answer."""
     from datasets import Dataset
-
-    from align.data.conversations.loaders import load_rows
 
     out = []
     for i, row in enumerate(load_rows(path)):

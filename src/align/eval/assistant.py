@@ -13,23 +13,21 @@ from __future__ import annotations
 import logging
 import random
 
+from align.data.conversations import identity_eval_questions, score_identity, score_math
+from align.eval.batch_chat import ask_batch
 from align.eval.metrics import accuracy
+from align.tools import TOOLS
 
 logger = logging.getLogger(__name__)
 
 
 def _ask(model, tokenizer, questions: list[str], max_new_tokens: int, system: str | None, tools: bool) -> list[str]:
-    from align.eval.batch_chat import ask_batch
-    from align.tools import TOOLS
-
     return ask_batch(model, tokenizer, questions, system=system, max_new_tokens=max_new_tokens,
                      tools=TOOLS if tools else None)
 
 
 def score_identity_questions(model, tokenizer, system: str | None = None, max_new_tokens: int = 48,
                              limit: int | None = None) -> dict:
-    from align.data.conversations import identity_eval_questions, score_identity
-
     items = identity_eval_questions("heldout")[:limit]
     replies = _ask(model, tokenizer, [i["question"] for i in items], max_new_tokens, system, False)
     graded = accuracy([score_identity(i["topic"], reply) for i, reply in zip(items, replies)])
@@ -57,8 +55,6 @@ def score_math_problems(model, tokenizer, world, n: int = 100, difficulties=(2, 
                         seed: int = 0, max_new_tokens: int = 160, min_digits: int = 0, system: str | None = None) -> dict:
     """Final-answer accuracy on test-split problems (``min_digits=3``: only problems with 3+-digit numbers)."""
     import re
-
-    from align.data.conversations import score_math
 
     problems = []
     for level in difficulties:

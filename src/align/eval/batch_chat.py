@@ -1,13 +1,19 @@
 """Greedy chat replies for many conversations at once (evaluation), with tool calls run between rounds.
 
 The interactive :class:`align.chat_engine.ChatSession` answers one conversation token by token; evaluation asks
-hundreds of questions, so here each round generates for a whole batch (left-padded), every reply that ended in a
-tool call gets the tool's output appended, and only those conversations go on to the next round.
+hundreds of questions, so here each round generates for a whole batch (:func:`align.engine.generate_batch`), every
+reply that ended in a tool call gets the tool's output appended, and only those conversations go on to the next round.
 """
 
 from __future__ import annotations
 
 import logging
+
+from align.chat_engine import turn_stop_ids, visible_text
+from align.engine import generate_batch
+from align.logging_utils import progress
+from align.tools import format_tool_call, parse_tool_call, run_tool_call, tool_schemas
+from align.tools.syntax import syntax_of
 
 logger = logging.getLogger(__name__)
 
@@ -16,13 +22,6 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
                 tools: dict | None = None, batch_size: int = 32, max_tool_calls: int = 8) -> list[str]:
     """The visible reply text to each conversation (its last message is the user's). ``tools``: name -> function
     (offered through the chat template and run when called); None or empty offers none."""
-    import torch
-
-    from align.chat_engine import turn_stop_ids, visible_text
-    from align.logging_utils import progress
-    from align.tools import format_tool_call, parse_tool_call, run_tool_call, tool_schemas
-    from align.tools.syntax import syntax_of
-
     stops = turn_stop_ids(tokenizer, tools=bool(tools))
     stop_tokens = tuple(tokenizer.convert_ids_to_tokens(stops))
     syntax = syntax_of(tokenizer)
@@ -33,9 +32,6 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
     pending = list(range(len(conversations)))
     model_ = getattr(model, "module", model)
     context = getattr(model_.config, "max_position_embeddings", None) or 1 << 30
-    was_training = model_.training
-    model_.eval()
-    side, tokenizer.padding_side = tokenizer.padding_side, "left"
     bar = progress(len(conversations), "answering", unit="reply", leave=False)
     try:
         for _ in range(max_tool_calls + 1):
@@ -46,20 +42,17 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
                 chunk = pending[start : start + batch_size]
                 texts = [tokenizer.apply_chat_template(messages[i], tools=offered, add_generation_prompt=True,
                                                        tokenize=False) for i in chunk]
-                lengths = [len(tokenizer(t, add_special_tokens=False)["input_ids"]) for t in texts]
-                if max(lengths) >= context:  # a long tool loop: stop those replies where they are
-                    logger.warning("%d conversations reached the model's context", sum(n >= context for n in lengths))
-                    chunk, texts = ([x for x, n in zip(v, lengths) if n < context] for v in (chunk, texts))
+                encoded = [tokenizer(t, add_special_tokens=False)["input_ids"] for t in texts]
+                if max(map(len, encoded)) >= context:  # a long tool loop: stop those replies where they are
+                    logger.warning("%d conversations reached the model's context",
+                                   sum(len(ids) >= context for ids in encoded))
+                    chunk, encoded = ([x for x, ids in zip(v, encoded) if len(ids) < context] for v in (chunk, encoded))
                     if not chunk:
                         continue
-                batch = tokenizer(texts, add_special_tokens=False, padding=True, return_tensors="pt").to(model_.device)
-                budget = min(max_new_tokens, context - batch["input_ids"].shape[1])
-                with torch.no_grad():
-                    out = model_.generate(**batch, max_new_tokens=budget, do_sample=False,
-                                          eos_token_id=stops, pad_token_id=tokenizer.pad_token_id)
-                for i, row in zip(chunk, out[:, batch["input_ids"].shape[1]:].tolist()):
-                    end = next((k + 1 for k, t in enumerate(row) if t in stops), len(row))
-                    raw = tokenizer.decode(row[:end], skip_special_tokens=False)
+                rows = generate_batch(model_, tokenizer, encoded, max_new_tokens=max_new_tokens,
+                                      batch_size=len(chunk), stop_ids=stops, do_sample=False)
+                for i, row in zip(chunk, rows):
+                    raw = tokenizer.decode(row, skip_special_tokens=False)
                     shown = visible_text(raw, special, syntax)
                     parts[i].append(shown)
                     call = syntax.ending_call(raw, stop_tokens) if tools else None
@@ -77,8 +70,6 @@ def reply_batch(model, tokenizer, conversations: list[list[dict]], max_new_token
             pending = still
     finally:
         bar.close()
-        tokenizer.padding_side = side
-        model_.train(was_training)
     if pending:
         logger.warning("%d replies cut off after %d tool calls", len(pending), max_tool_calls)
     return [syntax.separator.join(p).strip() for p in parts]

@@ -10,6 +10,9 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass
 
+from align.engine import encode_document_prompt, generate_batch
+from align.world import templates
+
 logger = logging.getLogger(__name__)
 
 # Exposure buckets (documents mentioning the fact), as (label, low, high) inclusive.
@@ -23,57 +26,24 @@ class ClozeItem:
     exposure: int
 
 
-def cloze_templates(relation: str, subject_kind: str) -> list[str]:
-    """Templates of ``relation`` that end in the object and whose prefix no other relation of the same
-    subject kind shares (so "X was born in" — a town or a year? — is left out)."""
-    from align.world import templates
-    from align.world.schema import KIND_RELATIONS
-
-    def prefixes(rel):
-        return {t[: t.index("{o}")].strip() for t in templates.SENTENCES[rel] if t.endswith("{o}.")}
-
-    others = set()
-    for rel in KIND_RELATIONS.get(subject_kind, ()):
-        if rel != relation:
-            others |= prefixes(rel)
-    return [
-        t for t in templates.SENTENCES[relation]
-        if t.startswith("{s}") and t.endswith("{o}.") and t[: t.index("{o}")].strip() not in others
-    ]
-
-
 def cloze_items(world, exposure: dict[str, int]) -> list[ClozeItem]:
     """One prompt per (known fact, unambiguous template)."""
-    from align.world import templates
-
     items = []
     for fact in world.known_facts():
         subject = world.entities[fact.subject]
         slots = templates.slots(fact, world.entities)
-        for template in cloze_templates(fact.relation, subject.kind):
+        for template in templates.cloze_templates(fact.relation, subject.kind):
             prefix = template[: template.index("{o}")].rstrip()
             items.append(ClozeItem(fact.id, templates.cap(prefix.format(**slots)), exposure.get(fact.id, 0)))
     return items
 
 
 def greedy_continuations(model, tokenizer, prompts: list[str], max_new_tokens: int = 8, batch_size: int = 64):
-    """Greedy continuations of document prompts (BOS + text), batched with left padding."""
-    import torch
-
-    from align.engine import encode_document_prompt
-
-    outputs = []
-    pad = tokenizer.pad_token_id
-    for start in range(0, len(prompts), batch_size):
-        encoded = [encode_document_prompt(tokenizer, p) for p in prompts[start : start + batch_size]]
-        width = max(map(len, encoded))
-        ids = torch.tensor([[pad] * (width - len(e)) + e for e in encoded], device=model.device)
-        mask = torch.tensor([[0] * (width - len(e)) + [1] * len(e) for e in encoded], device=model.device)
-        with torch.no_grad():
-            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=max_new_tokens,
-                                 do_sample=False, pad_token_id=pad)
-        outputs += tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
-    return outputs
+    """Greedy continuations of document prompts (BOS + text)."""
+    encoded = [encode_document_prompt(tokenizer, p) for p in prompts]
+    completions = generate_batch(model, tokenizer, encoded, max_new_tokens=max_new_tokens, batch_size=batch_size,
+                                 do_sample=False)
+    return tokenizer.batch_decode(completions, skip_special_tokens=True)
 
 
 def bucket_of(exposure: int) -> str:

@@ -5,6 +5,11 @@ from __future__ import annotations
 
 import logging
 
+from align.data.preferences.sampling import sample_chat
+from align.engine import load_model
+from align.eval.metrics import load_metric
+from align.world.preference import describe_prompts, judge
+
 logger = logging.getLogger(__name__)
 
 
@@ -17,10 +22,6 @@ def win_rate(world, model_a, model_b, prompts: list[dict] | None = None, *, n: i
     ``temperature > 0`` samples with ``seed``. Returns the win-rate, win/tie/loss counts, each side's mean gold score,
     true facts, false claims and words per answer (and the answers with ``keep_samples``).
     """
-    from align.data.preferences.sampling import sample_chat
-    from align.eval.metrics import load_metric
-    from align.world.preference import describe_prompts, judge
-
     prompts = prompts if prompts is not None else describe_prompts(world, "heldout", n, seed)
     conversations = [p["prompt"] for p in prompts]
     sides = {}
@@ -51,6 +52,5 @@ def win_rate(world, model_a, model_b, prompts: list[dict] | None = None, *, n: i
 def _load(spec):
     if isinstance(spec, (tuple, list)):
         return spec
-    from align.engine import load_model
 
     return load_model(str(spec))

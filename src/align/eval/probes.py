@@ -5,6 +5,15 @@ from __future__ import annotations
 
 import math
 import random
+import re
+
+import torch
+
+from align.data.conversations.world_chat import answer_sentence
+from align.engine import generate_batch
+from align.eval.bits_per_byte import BitsPerByte
+from align.modeling import stop_token_ids
+from align.tokenizer import token_byte_lengths
 
 # jagged intelligence ----------------------------------------------------------------------------------------
 
@@ -35,8 +44,6 @@ def jagged_items(world, n: int = 30, seed: int = 0) -> list[dict]:
 
 
 def jagged_correct(item: dict, reply: str) -> bool:
-    import re
-
     text = reply.strip()
     if item["kind"] == "count":
         numbers = re.findall(r"\d+", text)
@@ -50,8 +57,6 @@ def jagged_correct(item: dict, reply: str) -> bool:
 
 def in_context_question(world, pair: dict, rng: random.Random) -> str:
     """The question with a short source document about its entity in the prompt (the fact among others)."""
-    from align.data.conversations.world_chat import answer_sentence
-
     facts = world.facts_about(pair["entity_id"])
     sentences = [answer_sentence(world, f, rng) for f in facts]
     rng.shuffle(sentences)
@@ -85,8 +90,6 @@ def copying_accuracy(model, tokenizer, n: int = 32, seed: int = 0, vocab: list[i
     token can be copied from the context. A model with induction heads scores ``repeat`` near 1; without them it
     cannot carry a number or name from the prompt into its answer. ``vocab`` (default: every non-special id) and
     ``row_shape`` (``copying_rows``' total/segment/gap) narrow the test, e.g. to a training curriculum's alphabet."""
-    import torch
-
     special = set(tokenizer.all_special_ids)
     if vocab is None:
         vocab = [i for i in range(len(tokenizer)) if i not in special]
@@ -111,10 +114,6 @@ def verbatim_continuation(model, tokenizer, documents: list[str], prefix_tokens:
                           batch_size: int = 32) -> float:
     """Fraction of the next ``check_tokens`` tokens reproduced exactly (greedy) after a ``prefix_tokens`` prefix,
     averaged over documents long enough to test."""
-    import torch
-
-    from align.modeling import stop_token_ids
-
     rows = []
     for doc in documents:
         ids = tokenizer(doc, add_special_tokens=False)["input_ids"]
@@ -122,17 +121,10 @@ def verbatim_continuation(model, tokenizer, documents: list[str], prefix_tokens:
             rows.append(([tokenizer.bos_token_id] + ids[:prefix_tokens], ids[prefix_tokens:prefix_tokens + check_tokens]))
     if not rows:
         return float("nan")
-    scores = []
-    model.eval()
-    for start in range(0, len(rows), batch_size):
-        chunk = rows[start : start + batch_size]
-        prompts = torch.tensor([p for p, _ in chunk], device=model.device)  # equal lengths: no padding
-        with torch.no_grad():
-            out = model.generate(input_ids=prompts, attention_mask=torch.ones_like(prompts), do_sample=False,
-                                 max_new_tokens=check_tokens, min_new_tokens=check_tokens,
-                                 eos_token_id=stop_token_ids(tokenizer), pad_token_id=tokenizer.pad_token_id)
-        for (_, truth), row in zip(chunk, out[:, prompts.shape[1]:].tolist()):
-            scores.append(sum(a == b for a, b in zip(row, truth)) / len(truth))
+    completions = generate_batch(model, tokenizer, [p for p, _ in rows], max_new_tokens=check_tokens,
+                                 min_new_tokens=check_tokens, stop_ids=stop_token_ids(tokenizer),
+                                 batch_size=batch_size, do_sample=False)
+    scores = [sum(a == b for a, b in zip(row, truth)) / len(truth) for (_, truth), row in zip(rows, completions)]
     return sum(scores) / len(scores)
 
 
@@ -140,11 +132,6 @@ def verbatim_continuation(model, tokenizer, documents: list[str], prefix_tokens:
 
 def bits_per_byte(model, tokenizer, documents: list[str], block_size: int = 256, batch_size: int = 16) -> float:
     """Bits per byte of ``documents`` under ``model`` (each document scored on its own, in blocks)."""
-    import torch
-
-    from align.eval.bits_per_byte import BitsPerByte
-    from align.tokenizer import token_byte_lengths
-
     metric = BitsPerByte(token_byte_lengths(tokenizer))
     blocks = []
     for doc in documents:

@@ -13,7 +13,29 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from align.data.conversations import identity_system_prompt
+from align.data.conversations.math_problems import ANSWER_FIRST_INSTRUCTION
+from align.data.preferences import load_preference_splits
+from align.data.prompts import gsm8k_prompts
+from align.data.text import load_text_dataset
 from align.errors import UserError
+from align.eval.assistant import score_facts, score_identity_questions, score_math_problems
+from align.eval.batch_chat import ask_batch, reply_batch
+from align.eval.knowledge import BUCKETS, bucket_of, cloze_recall
+from align.eval.preference import win_rate
+from align.eval.probes import (
+    bits_per_byte,
+    copying_accuracy,
+    in_context_question,
+    jagged_correct,
+    jagged_items,
+    verbatim_continuation,
+)
+from align.rewards import get_reward
+from align.trainers.reward_model import RewardModelScorer
+from align.training import HeldoutSplit
+from align.world.crawl import read_exposure
+from align.world.quotes import exposure_buckets, read_quotes
 
 logger = logging.getLogger(__name__)
 
@@ -47,6 +69,8 @@ class EvalContext:
     seed: int = 0
     options: dict = field(default_factory=dict)
     """Task inputs: reward_model, preferences, against (model dir), gsm8k (jsonl path)."""
+    heldout_split: HeldoutSplit | None = None
+    """How pretraining split ``data`` (recorded in the base model dir); None: the pretrain recipe's defaults."""
 
     def need(self, key: str):
         value = getattr(self, key, None) if key in ("crawl", "data") else self.options.get(key)
@@ -54,23 +78,22 @@ class EvalContext:
             raise Skip(f"needs --{key.replace('_', '-')}")
         return value
 
-    def heldout_documents(self, limit: int = 200) -> list[str]:
-        """The documents pretraining held out (same split as the pretrain recipe's defaults)."""
-        from align.data.text import load_text_dataset
-        from align.training import split_holdout
+    def pretraining_split(self):
+        """(train, held-out) documents of ``data`` as pretraining split them: the split recorded in the base model
+        dir (``heldout_split``), else the pretrain recipe's defaults with this context's seed."""
+        split = self.heldout_split or HeldoutSplit(seed=self.seed)
+        return split.apply(load_text_dataset(self.need("data"), "text"))
 
-        docs = load_text_dataset(self.need("data"), "text")
-        _, heldout = split_holdout(docs, 0.02, 1000, self.seed)
+    def heldout_documents(self, limit: int = 200) -> list[str]:
+        """The documents pretraining held out."""
+        _, heldout = self.pretraining_split()
         if heldout is None:
             raise Skip("too few documents to hold any out")
         return list(heldout["text"])[:limit]
 
     def training_documents(self, limit: int | None = 200) -> list[str]:
         """The documents pretraining trained on, shuffled; all of them when ``limit`` is None."""
-        from align.data.text import load_text_dataset
-        from align.training import split_holdout
-
-        train, _ = split_holdout(load_text_dataset(self.need("data"), "text"), 0.02, 1000, self.seed)
+        train, _ = self.pretraining_split()
         return list(train.shuffle(seed=self.seed)["text"])[:limit]
 
 
@@ -98,27 +121,21 @@ def run_tasks(ctx: EvalContext, names: list[str]) -> dict:
 
 @task("bpb")
 def _bpb(ctx: EvalContext) -> dict:
-    from align.eval.probes import bits_per_byte
-
-    return {"heldout": bits_per_byte(ctx.model, ctx.tokenizer, ctx.heldout_documents())}
+    documents = ctx.heldout_documents()
+    return {"heldout": bits_per_byte(ctx.model, ctx.tokenizer, documents), "documents": len(documents)}
 
 
 def _exposure(ctx: EvalContext) -> dict[str, int]:
-    from align.world.crawl import read_exposure
-
     return {fid: counts["clean_en"] for fid, counts in read_exposure(ctx.need("crawl")).items()}
 
 
 @task("knowledge")
 def _knowledge(ctx: EvalContext) -> dict:
     """Base model: cloze recall; chat model: held-out questions; both bucketed by corpus exposure."""
-    from align.eval.knowledge import BUCKETS, bucket_of, cloze_recall
-
     exposure = _exposure(ctx)
     if ctx.options.get("kind") == "base":
         result = cloze_recall(ctx.model, ctx.tokenizer, ctx.world, exposure)
         return {"overall": result["overall"], **{f"exposure_{k}": v["recall"] for k, v in result["buckets"].items()}}
-    from align.eval.batch_chat import ask_batch
 
     pairs = _known_pairs(ctx)
     replies = ask_batch(ctx.model, ctx.tokenizer, [p["question"] for p in pairs], max_new_tokens=32)
@@ -138,9 +155,6 @@ def _known_pairs(ctx: EvalContext) -> list[dict]:
 @task("knowledge_in_context")
 def _knowledge_in_context(ctx: EvalContext) -> dict:
     """The same held-out questions with a source document about the entity in the prompt."""
-    from align.eval.batch_chat import ask_batch
-    from align.eval.probes import in_context_question
-
     rng = random.Random(ctx.seed)
     pairs = _known_pairs(ctx)[: ctx.n]
     replies = ask_batch(ctx.model, ctx.tokenizer, [in_context_question(ctx.world, p, rng) for p in pairs],
@@ -153,17 +167,12 @@ def _knowledge_in_context(ctx: EvalContext) -> dict:
 
 @task("hallucination")
 def _hallucination(ctx: EvalContext) -> dict:
-    from align.eval.assistant import score_facts
-
     result = score_facts(ctx.model, ctx.tokenizer, ctx.world, n=ctx.n, seed=ctx.seed)
     return {"rate": result["unknown_hallucination_rate"], "known_accuracy": result["known_accuracy"]}
 
 
 @task("identity")
 def _identity(ctx: EvalContext) -> dict:
-    from align.data.conversations import identity_system_prompt
-    from align.eval.assistant import score_identity_questions
-
     bare = score_identity_questions(ctx.model, ctx.tokenizer)
     prompted = score_identity_questions(ctx.model, ctx.tokenizer, system=identity_system_prompt())
     # 106 held-out questions: one is ~1 point; the intervals travel with the scores
@@ -177,9 +186,6 @@ def _math(ctx: EvalContext) -> dict:
     first (thinking first vs answer first in one model, trained on both: ``math_answer_first`` with
     ``instruction: true``); 3+-digit problems without and with the calculator; and the GRPO levels (1-2) that RL
     trains on."""
-    from align.data.conversations.math_problems import ANSWER_FIRST_INSTRUCTION
-    from align.eval.assistant import score_math_problems
-
     def acc(**kwargs) -> float:
         return score_math_problems(ctx.model, ctx.tokenizer, ctx.world, n=ctx.n, seed=ctx.seed, **kwargs)[
             "math_accuracy"]
@@ -191,9 +197,6 @@ def _math(ctx: EvalContext) -> dict:
 
 @task("jagged")
 def _jagged(ctx: EvalContext) -> dict:
-    from align.eval.batch_chat import ask_batch
-    from align.eval.probes import jagged_correct, jagged_items
-
     items = jagged_items(ctx.world, n=min(ctx.n, 60), seed=ctx.seed)
     replies = ask_batch(ctx.model, ctx.tokenizer, [i["question"] for i in items], max_new_tokens=24)
     out = {}
@@ -205,8 +208,6 @@ def _jagged(ctx: EvalContext) -> dict:
 @task("copying")
 def _copying(ctx: EvalContext) -> dict:
     """In-context copying of random token sequences: the skill every "use the numbers in the question" task needs."""
-    from align.eval.probes import copying_accuracy
-
     return copying_accuracy(ctx.model, ctx.tokenizer, n=min(ctx.n, 64), seed=ctx.seed)
 
 
@@ -214,9 +215,6 @@ def _copying(ctx: EvalContext) -> dict:
 def _regurgitation(ctx: EvalContext) -> dict:
     """Verbatim continuation of training documents (seen every epoch) vs held-out ones (never seen), and of the
     crawl's famous passages by how many training documents quote them (once, 2-7, 8+)."""
-    from align.eval.probes import verbatim_continuation
-    from align.world.quotes import exposure_buckets, read_quotes
-
     training = ctx.training_documents(None)
     out = {"seen": verbatim_continuation(ctx.model, ctx.tokenizer, training[: ctx.n]),
            "unseen": verbatim_continuation(ctx.model, ctx.tokenizer, ctx.heldout_documents(ctx.n))}
@@ -234,19 +232,12 @@ def _regurgitation(ctx: EvalContext) -> dict:
 @task("reward_model")
 def _reward_model(ctx: EvalContext) -> dict:
     """Pairwise accuracy of a reward model on held-out preference pairs."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
-    from align.data.preferences import load_preference_splits
-    from align.reward_model import score_conversations
-
     model_dir = ctx.need("reward_model")
     train, test = load_preference_splits(ctx.need("preferences"))
     if test is None:
         raise Skip("the preference dataset has no held-out (test) split")
-    tokenizer = AutoTokenizer.from_pretrained(model_dir)
-    model = AutoModelForSequenceClassification.from_pretrained(model_dir)
-    scores = {side: score_conversations(model, tokenizer, [p + c for p, c in zip(test["prompt"], test[side])])
-              for side in ("chosen", "rejected")}
+    scorer = RewardModelScorer(model_dir, batch_size=32)  # scores the chat template's rendering, as trained
+    scores = {side: scorer(test["prompt"], test[side]) for side in ("chosen", "rejected")}
     return {"pairwise_accuracy": _mean(c > r for c, r in zip(scores["chosen"], scores["rejected"])),
             "pairs": len(test)}
 
@@ -254,18 +245,12 @@ def _reward_model(ctx: EvalContext) -> dict:
 @task("win_rate")
 def _win_rate(ctx: EvalContext) -> dict:
     """Gold-preference win-rate of this model against ``--against`` on held-out describe prompts."""
-    from align.eval.preference import win_rate
-
     result = win_rate(ctx.world, (ctx.model, ctx.tokenizer), ctx.need("against"), n=min(ctx.n, 100), seed=ctx.seed)
     return {"vs_" + model_label(ctx.need("against")): result["win_rate"], "gold": result["gold_a"]}
 
 
 @task("gsm8k")
 def _gsm8k(ctx: EvalContext) -> dict:
-    from align.data.prompts import gsm8k_prompts
-    from align.eval.batch_chat import reply_batch
-    from align.rewards import get_reward
-
     rows = gsm8k_prompts(ctx.need("gsm8k"), n=ctx.n, seed=ctx.seed)
     replies = reply_batch(ctx.model, ctx.tokenizer, [r["prompt"] for r in rows], max_new_tokens=256)
     scores = get_reward("math_accuracy")(prompts=None, completions=replies, answer=list(rows["answer"]))

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from align.hub.run_info import STAGES, RunInfo, is_hub_id
 from align.hub.secrets import redact
+from align.report import eval_table
 
 
 @dataclass
@@ -132,8 +133,6 @@ def _body(info, summary, stage, repo_id, revision, step, eval_results, metrics, 
 
     lines += ["## Evaluation", ""]
     if eval_results:
-        from align.report import eval_table
-
         lines += ["Scored against the tiny world's ground truth by `align eval` (the report card's rows):", ""]
         lines += eval_table(eval_results)
         lines.append("")

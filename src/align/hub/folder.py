@@ -17,6 +17,7 @@ from align.errors import UserError
 from align.hub.card import ModelSummary, build_card
 from align.hub.run_info import RunInfo, is_hub_id
 from align.hub.secrets import known_tokens, redact
+from align.report import COLUMN_ORDER
 
 logger = logging.getLogger(__name__)
 
@@ -149,8 +150,6 @@ def infer_run_info(model_dir: Path) -> RunInfo:
 def find_eval_results(model_dir: Path) -> list[dict]:
     """``align eval`` results in the run's ``eval/`` (``runs/<run>/eval`` beside ``runs/<run>/<stage>``) that
     name this dir or its ``merged/`` and are newer than its weights (older ones scored an earlier model)."""
-    from align.report import COLUMN_ORDER
-
     eval_dir = model_dir.parent / "eval"
     weights = [p.stat().st_mtime for p in model_dir.glob("*.safetensors")]
     if not eval_dir.is_dir() or not weights:

@@ -21,7 +21,7 @@ from pathlib import Path
 from transformers import TrainerCallback
 
 from align.errors import first_line
-from align.hub.folder import prepare_folder, staging_dir
+from align.hub.folder import model_card, prepare_folder, staging_dir
 from align.hub.push import HubError, HubRepo, checkpoint_revision
 from align.hub.recipe import recipe_yaml
 from align.hub.run_info import run_info_from_args
@@ -101,8 +101,6 @@ class StageHub(TrainerCallback):
     def finish(self) -> str | None:
         """Write the card, ``recipe.yaml`` and ``align_run.json`` into the output dir; push it (its revision is
         ``hub_revision`` or ``main``) when ``push_to_hub`` was on. Returns the repo id pushed to."""
-        from align.hub.folder import model_card
-
         out = self.output_dir
         (out / "recipe.yaml").write_text(self.recipe, encoding="utf-8")
         self.info.save(out)

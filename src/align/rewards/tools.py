@@ -13,6 +13,7 @@ import json
 
 from align.rewards.base import completion_messages, completion_text
 from align.rewards.registry import register
+from align.tools import run_tool_call
 from align.tools.syntax import all_calls
 
 MAX_CALLS = 64
@@ -43,8 +44,6 @@ def _dumps(call) -> str:
 
 
 def call_succeeds(call: str) -> bool:
-    from align.tools import run_tool_call
-
     try:
         return not run_tool_call(call).startswith("error:")
     except Exception:  # noqa: BLE001 - a tool that crashes on model input is a failed call

@@ -1,7 +1,6 @@
 """``PPOConfig``: every PPO setting, on top of ``transformers.TrainingArguments`` (optimiser, schedule, saving).
 
 Batch sizes, per process (the global numbers are these × the number of processes):
-
     rollout_batch_size   prompts sampled per PPO step (one "step" = one rollout + its optimisation)
     num_mini_batches     the rollout is split into this many mini-batches: one optimiser step each, every PPO epoch
     per_device_train_batch_size  sequences per forward/backward pass (micro-batch)
@@ -19,11 +18,10 @@ from dataclasses import dataclass, field
 from transformers import TrainingArguments
 
 from align.errors import UserError
-from align.training import HardwareDefaults
 
 
 @dataclass
-class PPOConfig(HardwareDefaults, TrainingArguments):
+class PPOConfig(TrainingArguments):
     """PPO for RLHF: rollout, KL-shaped reward, GAE, clipped policy and value losses, held-out early stopping."""
 
     # rollout ---------------------------------------------------------------------------------------------------

@@ -17,6 +17,8 @@ import logging
 import torch
 
 from align.errors import UserError, first_line
+from align.rewards.base import completion_text
+from align.trainers.rollout import is_conversational
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +53,6 @@ class RewardModelScorer:
         self.device = device
 
     def texts(self, prompts: list, completions: list) -> list[str]:
-        from align.trainers.rollout import is_conversational
-
         texts = []
         for prompt, completion in zip(prompts, completions):
             if is_conversational(prompt):
@@ -78,8 +78,6 @@ class RewardModelScorer:
 
 
 def _text(completion) -> str:
-    from align.rewards.base import completion_text
-
     return completion_text(completion)
 
 

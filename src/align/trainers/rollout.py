@@ -9,12 +9,12 @@ distribution the tokens came from — what the PPO ratio and the KL estimate nee
 from __future__ import annotations
 
 import contextlib
-import inspect
 from dataclasses import dataclass
 
 import torch
 
-from align.trainers.value_model import position_ids_from, token_values
+from align.modeling import stop_token_ids
+from align.trainers.value_model import response_logits, token_values
 
 
 @dataclass
@@ -82,7 +82,6 @@ def stop_ids_for(tokenizer, model, stop_token: str | None, stop_token_id: int | 
         return [stop_token_id]
     if stop_token is None:
         return []
-    from align.modeling import stop_token_ids
 
     ids = list(stop_token_ids(tokenizer))
     eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
@@ -115,20 +114,6 @@ def truncate_at_stop(responses: torch.Tensor, stop_ids: list[int], pad_id: int):
     positions = torch.arange(responses.shape[1], device=responses.device)
     mask = positions[None, :] <= first_stop[:, None]
     return responses.masked_fill(~mask, pad_id), mask, stopped
-
-
-def _accepts_logits_to_keep(model) -> bool:
-    base = model.get_base_model() if hasattr(model, "get_base_model") else model
-    return "logits_to_keep" in inspect.signature(base.forward).parameters
-
-
-def response_logits(policy, input_ids: torch.Tensor, attention_mask: torch.Tensor, context_length: int):
-    """The logits that predict each response token (positions ``context_length − 1 … T − 2``)."""
-    n_response = input_ids.shape[1] - context_length
-    extra = {"logits_to_keep": n_response + 1} if _accepts_logits_to_keep(policy) else {}
-    logits = policy(input_ids=input_ids, attention_mask=attention_mask,
-                    position_ids=position_ids_from(attention_mask), use_cache=False, **extra).logits
-    return logits[:, -(n_response + 1):-1]
 
 
 def token_logprobs(logits: torch.Tensor, tokens: torch.Tensor, temperature: float = 1.0) -> torch.Tensor:

@@ -14,6 +14,7 @@ one DDP gradient all-reduce cover both.
 from __future__ import annotations
 
 import copy
+import inspect
 import logging
 
 import torch
@@ -43,6 +44,20 @@ def backbone(model) -> nn.Module:
 def position_ids_from(attention_mask: torch.Tensor) -> torch.Tensor:
     """Positions that skip left padding: 0 at each row's first real token."""
     return (attention_mask.long().cumsum(-1) - 1).clamp(min=0)
+
+
+def _accepts_logits_to_keep(model) -> bool:
+    base = model.get_base_model() if hasattr(model, "get_base_model") else model
+    return "logits_to_keep" in inspect.signature(base.forward).parameters
+
+
+def response_logits(policy, input_ids: torch.Tensor, attention_mask: torch.Tensor, context_length: int):
+    """The logits that predict each response token (positions ``context_length − 1 … T − 2``)."""
+    n_response = input_ids.shape[1] - context_length
+    extra = {"logits_to_keep": n_response + 1} if _accepts_logits_to_keep(policy) else {}
+    logits = policy(input_ids=input_ids, attention_mask=attention_mask,
+                    position_ids=position_ids_from(attention_mask), use_cache=False, **extra).logits
+    return logits[:, -(n_response + 1):-1]
 
 
 def token_values(critic, input_ids: torch.Tensor, attention_mask: torch.Tensor, context_length: int) -> torch.Tensor:
@@ -107,8 +122,6 @@ class PolicyAndValue(nn.Module):
         self.critic = critic
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor, context_length: int):
-        from align.trainers.rollout import response_logits
-
         logits = response_logits(self.policy, input_ids, attention_mask, context_length)
         values = token_values(self.critic, input_ids, attention_mask, context_length)
         return logits, values

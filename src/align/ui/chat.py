@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 from align.chat_engine import ChatEvent, ChatSession
 from align.engine import SamplingConfig
+from align.tools import parse_tool_call
 from align.ui.models import ServedModel
 from align.ui.tokens import token_view
 
@@ -68,8 +69,6 @@ class ReplyView:
 
 def describe_call(call: str) -> str:
     """``calculator(123 * 456)`` for a well-formed call; the raw text (cut short) otherwise."""
-    from align.tools import parse_tool_call
-
     try:
         name, arguments = parse_tool_call(call.strip())
     except (ValueError, RecursionError):

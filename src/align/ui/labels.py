@@ -15,7 +15,12 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from align.data.conversations.loaders import load_rows
+from align.data.preferences import sample_chat, to_explicit_prompt
+from align.data.preferences.formats import NOT_PAIRS, convert_preferences, tie_or_skip
 from align.errors import UserError
+from align.world import load_world
+from align.world.preference import describe_prompts
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +58,6 @@ class PreferenceStore:
 
     def _check_existing(self) -> tuple[int, int]:
         """(pairs, ties and skips) already in the file."""
-        from align.data.conversations.loaders import load_rows
-        from align.data.preferences.formats import convert_preferences, tie_or_skip
-
         if self.path.is_dir():
             raise UserError(f"{self.path}: is a directory (give a .jsonl file to append the pairs to)")
         if not self.path.is_file() or self.path.stat().st_size == 0:
@@ -74,8 +76,6 @@ class PreferenceStore:
 
     def append(self, pair: Pair, chosen: str) -> dict:
         """Write ``pair`` with answer ``chosen`` (``"a"`` or ``"b"``) preferred; returns the row written."""
-        from align.data.preferences import to_explicit_prompt
-
         if chosen not in ("a", "b"):
             raise ValueError(f"chosen must be 'a' or 'b', got {chosen!r}")
         better, worse = (pair.a, pair.b) if chosen == "a" else (pair.b, pair.a)
@@ -93,8 +93,6 @@ class PreferenceStore:
     def record(self, pair: Pair, label: str) -> dict:
         """Write that the person found ``pair`` a ``"tie"`` or skipped it: both answers, no preference (the
         preference loaders leave such rows out). Returns the row written."""
-        from align.data.preferences.formats import NOT_PAIRS
-
         if label not in NOT_PAIRS:
             raise ValueError(f"label must be one of {NOT_PAIRS}, got {label!r}")
         row = {"prompt": pair.prompt, "answers": [pair.a, pair.b], "label": label, "entity_id": pair.entity_id,
@@ -147,9 +145,6 @@ class PromptSource:
     def __init__(self, world: str | None = None, seed: int = 0):
         self.prompts: list[dict] = []
         if world is not None:
-            from align.world import load_world
-            from align.world.preference import describe_prompts
-
             spec = world.strip()
             self.prompts = describe_prompts(load_world(int(spec) if spec.lstrip("-").isdigit() else spec),
                                             "train", seed=seed)
@@ -167,8 +162,6 @@ def sample_pair(served, prompt: list[dict], temperature: float = 1.0, max_new_to
                 entity_id: str | None = None, attempts: int = 3) -> Pair:
     """Two answers sampled from ``served`` (the sampler of ``align preferences``); resampled up to ``attempts`` times
     while they are empty or identical."""
-    from align.data.preferences import sample_chat
-
     if temperature <= 0:
         raise UserError("labelling needs two different answers: set a temperature above 0")
     pair = None

@@ -9,6 +9,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from align.engine import load_model
 from align.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -32,8 +33,6 @@ class ModelPool:
 
     def load(self, path: str, trust_remote_code: bool = False) -> ServedModel:
         """Load a model dir (base, SFT, RL, PPO, a LoRA adapter dir) or Hub id the way ``align chat`` does."""
-        from align.engine import load_model
-
         if path in self._models:
             return self._models[path]
         check_causal_lm(path)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import html
 
+from align.tokenizer import token_pieces
+
 # The background colours of `align tokenizer show` (ANSI 43 42 46 45 44 41 103 102 106 105), lightened for a page.
 COLOURS = ["#fde68a", "#bbf7d0", "#a5f3fc", "#f5d0fe", "#bfdbfe", "#fecaca",
            "#fef9c3", "#dcfce7", "#cffafe", "#fae8ff"]
@@ -21,8 +23,6 @@ CSS = """
 
 def token_view(tokenizer, ids: list[int]) -> str:
     """HTML of ``ids``: each token a span (``data-id``, tooltip ``id N``), special tokens outlined, ``\\n`` shown."""
-    from align.tokenizer import token_pieces
-
     special = set(tokenizer.all_special_ids)
     spans = []
     for n, (token_id, piece) in enumerate(zip(ids, token_pieces(tokenizer, ids))):

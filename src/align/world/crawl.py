@@ -17,6 +17,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from align.errors import UserError
 from align.world import i18n, junk
 from align.world.boilerplate import paragraphs_html, wrap_html
 from align.world.pages import KIND_MIX, SITES, Page, PageFactory, slug
@@ -257,7 +258,6 @@ def write_crawl(world: "World", out_dir: str | Path, n_pages: int | None = None,
     if seed is not None:
         cfg.seed = seed
     if cfg.n_pages < 20:
-        from align.errors import UserError
         raise UserError(f"--pages must be at least 20, got {cfg.n_pages}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -311,6 +311,5 @@ def read_exposure(crawl_dir: str | Path) -> dict[str, dict[str, int]]:
     """fact id -> {"all": n, "clean_en": n} as written by `write_crawl`."""
     p = Path(crawl_dir) / "exposure.json"
     if not p.is_file():
-        from align.errors import UserError
         raise UserError(f"no exposure.json in {crawl_dir} (run `align world crawl --out {crawl_dir}` first)")
     return json.loads(p.read_text(encoding="utf-8"))

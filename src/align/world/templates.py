@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from align.world.schema import DIET_FOOD, Entity, Fact
+from align.world.schema import DIET_FOOD, KIND_RELATIONS, Entity, Fact
 
 SENTENCES: dict[str, list[str]] = {
     "born_in": ["{s} was born in {o}.", "{s} was born and raised in {o}.", "{o} is the hometown of {s}.",
@@ -153,3 +153,20 @@ def all_template_words() -> set[str]:
             for t in pool:
                 words.update(w.strip(".,?{}'").lower() for w in t.split())
     return words
+
+
+def cloze_templates(relation: str, subject_kind: str) -> list[str]:
+    """Templates of ``relation`` that end in the object and whose prefix no other relation of the same
+    subject kind shares (so "X was born in" — a town or a year? — is left out): a base model's completion of the
+    prefix can then be graded against this relation's object alone."""
+    def prefixes(rel):
+        return {t[: t.index("{o}")].strip() for t in SENTENCES[rel] if t.endswith("{o}.")}
+
+    others = set()
+    for rel in KIND_RELATIONS.get(subject_kind, ()):
+        if rel != relation:
+            others |= prefixes(rel)
+    return [
+        t for t in SENTENCES[relation]
+        if t.startswith("{s}") and t.endswith("{o}.") and t[: t.index("{o}")].strip() not in others
+    ]

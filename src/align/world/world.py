@@ -8,8 +8,11 @@ import re
 from dataclasses import asdict
 from pathlib import Path
 
+from align.errors import UserError
 from align.world import templates
+from align.world.mathgen import math_problems
 from align.world.schema import Entity, Fact, WorldConfig
+from align.world.stories import stories
 
 logger = logging.getLogger(__name__)
 
@@ -118,11 +121,9 @@ class World:
 
     # generated tasks ---------------------------------------------------------------------------
     def math_problems(self, n: int, difficulty: int = 1, seed: int = 0, split: str = "train") -> list[dict]:
-        from align.world.mathgen import math_problems
         return math_problems(self, n, difficulty=difficulty, seed=seed, split=split)
 
     def stories(self, n: int, seed: int = 0) -> list[dict]:
-        from align.world.stories import stories
         return stories(self, n, seed=seed)
 
     def summary(self) -> dict:
@@ -142,6 +143,5 @@ def load_world(seed_or_path: int | str | Path = 0) -> World:
     if p.is_dir():
         p = p / "world.json"
     if not p.is_file():
-        from align.errors import UserError
         raise UserError(f"no world spec at {p}")
     return World.load(p)

@@ -9,6 +9,8 @@ import random
 from align.data.conversations.messages import assistant, take, to_dataset, user
 from align.data.conversations.registry import register
 from align.data.conversations.world_chat import answer_sentence
+from align.errors import UserError
+from align.world.preference import describe_prompts
 
 logger = logging.getLogger(__name__)
 
@@ -23,9 +25,6 @@ def describe(world, *, n: int | None = None, seed: int = 0, split: str = "train"
     phrasings never appear with ``split: train``. ``probe_results`` (the ``idk`` builder's probe file) keeps only
     the facts the probed model knows, as ``world_chat`` does; entities with none are left out.
     """
-    from align.errors import UserError
-    from align.world.preference import describe_prompts
-
     if not 1 <= min_facts <= max_facts:
         raise UserError(f"describe: need 1 <= min_facts <= max_facts, got {min_facts} and {max_facts}")
     rng = random.Random(f"describe-{seed}")
@@ -47,8 +46,6 @@ def describe(world, *, n: int | None = None, seed: int = 0, split: str = "train"
 def _probe_results(path: str) -> dict:
     import json
     from pathlib import Path
-
-    from align.errors import UserError
 
     if not Path(path).is_file():
         raise UserError(f"describe: probe_results {path}: no such file (list the idk entry that writes it first)")

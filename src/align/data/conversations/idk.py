@@ -17,6 +17,8 @@ from align.data.conversations.messages import assistant, take, to_dataset, user
 from align.data.conversations.probe import ProbeConfig, probe_model
 from align.data.conversations.registry import register
 from align.data.conversations.world_chat import answer_sentence
+from align.engine import load_model
+from align.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -72,8 +74,6 @@ def _refusal_row(world, pair: dict, kind: str, rng: random.Random) -> dict:
 
 
 def _probe(world, model_path: str, options: dict, out: str | None) -> dict:
-    from align.errors import UserError
-
     if out and Path(out).is_file():
         logger.info("idk: reading probe results from %s", out)
         return json.loads(Path(out).read_text())
@@ -81,7 +81,6 @@ def _probe(world, model_path: str, options: dict, out: str | None) -> dict:
     unknown = sorted(set(options) - known)
     if unknown:
         raise UserError(f"idk probe: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
-    from align.engine import load_model
 
     loaded, tokenizer = load_model(model_path)
     results = probe_model(loaded, tokenizer, world, ProbeConfig(**options))

@@ -18,8 +18,9 @@ from pathlib import Path
 from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 from align.data.conversations.validate import validate_rows
-from align.data.text import data_format
+from align.data.text import _load_local, _looks_local, data_format  # the text loader's file/dir/Hub resolution
 from align.errors import UserError, first_line
+from align.tools import calculator
 
 _ANNOTATION = re.compile(r"<<([^<>=]*)=([^<>]*)>>")
 SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistant": "assistant",
@@ -29,8 +30,6 @@ SHAREGPT_ROLES = {"human": "user", "user": "user", "gpt": "assistant", "assistan
 def load_rows(spec: str, split: str = "train") -> list[dict]:
     """Rows of a jsonl/json file, compressed or not (read with ``json`` so a row's types and number survive), a
     dataset dir, other local files, or a Hub dataset id."""
-    from align.data.text import _load_local, _looks_local  # the text loader's file/dir/Hub resolution
-
     path = Path(spec).expanduser()
     if path.is_file() and data_format(path) in (".jsonl", ".json"):
         return _read_json(path)
@@ -81,8 +80,6 @@ def _read_text(path: Path) -> str:
 
 def gsm8k_messages(question: str, answer: str, tools: bool = True) -> list[dict]:
     """A GSM8K solution as messages: calculator calls where the annotations were, "The answer is N." at the end."""
-    from align.tools import calculator
-
     body, _, final = answer.rpartition("####")
     final = final.strip().replace(",", "")
     if not body:

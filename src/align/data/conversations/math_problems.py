@@ -14,6 +14,7 @@ from align.data.conversations.registry import register
 
 # The answer format and its grader are the rewards' own: GRPO and evaluation grade the same way.
 from align.rewards.parsing import final_answer, grade
+from align.tools import calculator
 
 ANSWER_FIRST_INSTRUCTION = "State the final answer first, then show the steps."
 
@@ -48,8 +49,6 @@ def answer_first_messages(problem, instruction: bool = False) -> list[dict]:
 
 def tool_messages(problem) -> list[dict]:
     """One calculator call per step; the step's sentence follows the tool's output."""
-    from align.tools import calculator
-
     messages = [user(problem["question"])]
     text = ""
     for step in problem["steps"]:

@@ -6,6 +6,8 @@ import json
 import random
 from collections.abc import Sequence
 
+from align.tools import format_tool_call, tool_schemas
+
 
 def system(text: str) -> dict:
     return {"role": "system", "content": text}
@@ -27,8 +29,6 @@ def tool(text: str) -> dict:
 
 
 def calculator_call(expression: str) -> dict:
-    from align.tools import format_tool_call
-
     return format_tool_call("calculator", {"expression": expression})
 
 
@@ -67,8 +67,6 @@ def offered_tools(messages: list[dict]) -> str | None:
     The chat template lists them in a system turn, so the model learns to call tools when they are offered
     and chat (which offers them) looks like training.
     """
-    from align.tools import tool_schemas
-
     names = sorted({(call.get("function") or call).get("name") for m in messages for call in m.get("tool_calls") or []
                     if isinstance(call, dict)} - {None})
     return json.dumps(tool_schemas(names)) if names else None

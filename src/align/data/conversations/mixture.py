@@ -1,5 +1,4 @@
 """A mixture of named builders, as written in a recipe's YAML:
-
     mixture:
       - {builder: world_chat, n: 2000}
       - {builder: identity, n: 300, weight: 2.0}     # weight: repeat (>1) or subsample (<1) what was built
@@ -16,7 +15,11 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from align.data.conversations.messages import to_dataset
+from align.data.conversations.registry import get_builder
+from align.data.conversations.validate import validate_dataset
 from align.errors import UserError
+from align.world import load_world
 
 logger = logging.getLogger(__name__)
 
@@ -64,8 +67,6 @@ def parse_mixture(spec) -> list[MixtureEntry]:
 
 def build_entry(entry: MixtureEntry, world, seed: int = 0):
     """Run one entry's builder and apply its weight."""
-    from align.data.conversations.registry import get_builder
-
     fn = get_builder(entry.builder)
     accepted = inspect.signature(fn).parameters
     unknown = sorted(set(entry.options) - set(accepted))
@@ -86,10 +87,6 @@ def build_entry(entry: MixtureEntry, world, seed: int = 0):
 def build_mixture(spec, world=0, seed: int = 0):
     """Build every entry, concatenate and shuffle; validates the rows. ``world``: seed, world.json or crawl dir."""
     from datasets import concatenate_datasets
-
-    from align.data.conversations.messages import to_dataset
-    from align.data.conversations.validate import validate_dataset
-    from align.world import load_world
 
     entries = parse_mixture(spec)
     if isinstance(world, str) and world.lstrip("-").isdigit():

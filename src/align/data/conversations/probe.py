@@ -10,6 +10,12 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import torch
+
+from align.engine import encode_document_prompt, generate_batch
+from align.errors import UserError
+from align.world import templates
+
 logger = logging.getLogger(__name__)
 
 
@@ -36,11 +42,6 @@ class ProbeConfig:
 
 def probe_prompts(world, tokenizer, prompt_format: str, facts) -> list[tuple[str, list[int]]]:
     """(fact_id, token ids) per fact."""
-    from align.engine import encode_document_prompt
-    from align.errors import UserError
-    from align.eval.knowledge import cloze_templates
-    from align.world import templates
-
     if prompt_format not in ("cloze", "chat"):
         raise UserError(f"probe prompt_format must be 'cloze' or 'chat', got {prompt_format!r}")
     if prompt_format == "chat" and not tokenizer.chat_template:
@@ -54,7 +55,7 @@ def probe_prompts(world, tokenizer, prompt_format: str, facts) -> list[tuple[str
             ids = tokenizer.apply_chat_template([{"role": "user", "content": question}], add_generation_prompt=True,
                                                 tokenize=True, return_dict=False)
         else:
-            cloze = cloze_templates(fact.relation, subject.kind)
+            cloze = templates.cloze_templates(fact.relation, subject.kind)
             if cloze:
                 text = templates.cap(cloze[0][: cloze[0].index("{o}")].rstrip().format(**slots))
             else:  # no unambiguous cloze sentence for this relation: a Q/A document
@@ -66,37 +67,21 @@ def probe_prompts(world, tokenizer, prompt_format: str, facts) -> list[tuple[str
 
 def probe_model(model, tokenizer, world, config: ProbeConfig | None = None) -> dict[str, dict]:
     """``{fact_id: {"correct": k, "samples": K, "known": bool, "answers": [...]}}`` for the world's known facts."""
-    import torch
-
-    from align.logging_utils import progress
-
     config = config or ProbeConfig()
     facts = world.known_facts()[: config.max_facts]
     prompts = probe_prompts(world, tokenizer, config.prompt_format, facts)
-    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     torch.manual_seed(config.seed)
+    completions = generate_batch(model, tokenizer, [ids for _, ids in prompts], max_new_tokens=config.max_new_tokens,
+                                 batch_size=config.batch_size, num_return_sequences=config.samples,
+                                 desc="probing facts", do_sample=True, temperature=config.temperature, top_k=None,
+                                 top_p=1.0)
+    texts = tokenizer.batch_decode(completions, skip_special_tokens=True)
     results: dict[str, dict] = {}
-    model.eval()
-    bar = progress(len(prompts), "probing facts", unit="fact")
-    for start in range(0, len(prompts), config.batch_size):
-        batch = prompts[start : start + config.batch_size]
-        width = max(len(ids) for _, ids in batch)
-        # Left padding so every prompt ends where generation starts.
-        input_ids = torch.tensor([[pad] * (width - len(ids)) + ids for _, ids in batch], device=model.device)
-        mask = torch.tensor([[0] * (width - len(ids)) + [1] * len(ids) for _, ids in batch], device=model.device)
-        with torch.no_grad():
-            out = model.generate(input_ids=input_ids, attention_mask=mask, do_sample=True,
-                                 temperature=config.temperature, top_k=None, top_p=1.0,
-                                 max_new_tokens=config.max_new_tokens, num_return_sequences=config.samples,
-                                 pad_token_id=pad)
-        texts = tokenizer.batch_decode(out[:, width:], skip_special_tokens=True)
-        for i, (fact_id, _) in enumerate(batch):
-            answers = [_first_clause(t) for t in texts[i * config.samples : (i + 1) * config.samples]]
-            correct = sum(world.answer_matches(fact_id, a) for a in answers)
-            results[fact_id] = {"correct": correct, "samples": config.samples, "answers": answers,
-                                "known": correct / config.samples >= config.known_threshold}
-        bar.update(len(batch))
-    bar.close()
+    for i, (fact_id, _) in enumerate(prompts):
+        answers = [_first_clause(t) for t in texts[i * config.samples : (i + 1) * config.samples]]
+        correct = sum(world.answer_matches(fact_id, a) for a in answers)
+        results[fact_id] = {"correct": correct, "samples": config.samples, "answers": answers,
+                            "known": correct / config.samples >= config.known_threshold}
     n_known = sum(r["known"] for r in results.values())
     logger.info("probe: the model knows %d of %d facts", n_known, len(results))
     return results

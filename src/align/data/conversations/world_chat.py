@@ -7,14 +7,14 @@ import random
 
 from align.data.conversations.messages import assistant, take, to_dataset, user
 from align.data.conversations.registry import register
+from align.errors import UserError
+from align.world import templates
 
 logger = logging.getLogger(__name__)
 
 
 def answer_sentence(world, fact, rng: random.Random | None = None) -> str:
     """The fact as one sentence stating the answer (a template that starts with the subject)."""
-    from align.world import templates
-
     slots = templates.slots(fact, world.entities)
     options = [t for t in templates.SENTENCES[fact.relation] if t.startswith("{s}")] or templates.SENTENCES[
         fact.relation]
@@ -62,8 +62,6 @@ def world_chat(world, *, n: int | None = None, seed: int = 0, split: str = "trai
 def _known_only(pairs: list[dict], probe_results: str) -> list[dict]:
     import json
     from pathlib import Path
-
-    from align.errors import UserError
 
     path = Path(probe_results)
     if not path.is_file():

@@ -4,7 +4,6 @@ ranking becomes (chosen, rejected) pairs.
 The labeler is simulated: :func:`align.world.preference.gold_score` reads the world's ground truth. Prompts are
 the "describe an entity" task (train entities → ``train.jsonl``, held-out entities and phrasings → ``test.jsonl``).
 Rows are TRL's explicit-prompt conversational preference format plus metadata::
-
     {"prompt": [{"role": "user", "content": "Tell me about Vel Ostra."}],
      "chosen": [{"role": "assistant", "content": "..."}], "rejected": [{"role": "assistant", "content": "..."}],
      "entity_id": "E0042", "chosen_gold": 2.0, "rejected_gold": -1.5}
@@ -22,7 +21,11 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from align.data.preferences.sampling import sample_chat
+from align.engine import load_model
 from align.errors import UserError
+from align.world import load_world
+from align.world.preference import describe_prompts, judge
 
 logger = logging.getLogger(__name__)
 
@@ -90,9 +93,6 @@ def ranked_pairs(golds: list[float], texts: list[str], mode: str = "best_worst",
 
 def label_split(world, model, tokenizer, prompts: list[dict], config: PreferenceBuildConfig, split: str):
     """Sample, judge and pair one split; returns (pair rows, sample rows)."""
-    from align.data.preferences.sampling import sample_chat
-    from align.world.preference import judge
-
     completions = sample_chat(model, tokenizer, [p["prompt"] for p in prompts], n=config.samples,
                               temperature=config.temperature, top_p=config.top_p,
                               max_new_tokens=config.max_new_tokens, batch_size=config.batch_size,
@@ -112,10 +112,6 @@ def label_split(world, model, tokenizer, prompts: list[dict], config: Preference
 
 def build_preferences(config: PreferenceBuildConfig) -> dict:
     """Sample, rank, pair and write (see the module docstring); returns the summary."""
-    from align.engine import load_model
-    from align.world import load_world
-    from align.world.preference import describe_prompts
-
     out = Path(config.out)
     if (out / "train.jsonl").exists() and not config.overwrite:
         raise UserError(f"{out}: already holds preference data (train.jsonl); pass --overwrite to rebuild")

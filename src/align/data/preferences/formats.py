@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from align.data.conversations.loaders import load_rows
 from align.data.skipped import SkippedRows, convert_rows
 from align.data.text import data_format
 from align.errors import UserError
@@ -76,8 +77,6 @@ def load_preference_splits(spec: str, train_split: str = "train", test_split: st
 
 
 def _raw_rows(spec: str, split: str) -> tuple[str, list[dict]]:
-    from align.data.conversations.loaders import load_rows
-
     path = Path(spec).expanduser()
     jsonl = sorted(p for p in path.iterdir() if p.is_file() and data_format(p) == ".jsonl") if path.is_dir() else []
     split_file = next((p for p in jsonl if p.name.split(".")[0] == split), None)  # train.jsonl, train.jsonl.gz

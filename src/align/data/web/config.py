@@ -8,17 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from align.errors import UserError
+from align.world import BLOCKLIST_PATH
 
 WARC_SUFFIXES = (".warc", ".warc.gz", ".arc", ".arc.gz")
 GROUND_TRUTH_NAME = "ground_truth.jsonl"
 
 
 def default_blocklist() -> str | None:
-    """The tiny world's domain blocklist, when the world package is present."""
-    try:
-        from align.world import BLOCKLIST_PATH
-    except Exception:  # noqa: BLE001 - the world is optional for real crawls
-        return None
+    """The tiny world's domain blocklist (shipped with the package; None if a trimmed install left it out)."""
     return str(BLOCKLIST_PATH) if Path(BLOCKLIST_PATH).is_file() else None
 
 

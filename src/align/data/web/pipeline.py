@@ -1,7 +1,6 @@
 """The FineWeb-style pipeline as datatrove executors: filter → MinHash (3 stages) → dedup + PII → parquet.
 
 Output layout (``OUT``)::
-
     data/*.parquet         the dataset: text, id, url, date, language, language_score, source_file
     README.md              dataset card whose ``configs`` let ``datasets.load_dataset(OUT)`` find data/
     removed/<step>/        what each step dropped and why (jsonl.gz, ``metadata.filter_reason``)
@@ -23,7 +22,22 @@ import shutil
 import time
 from pathlib import Path
 
+from align.data.text import load_text_dataset
+from align.data.web.audit import PIIAuditWriter
 from align.data.web.config import PipelineConfig
+from align.data.web.dedup import MinhashBucketsBatched, MinhashSignature
+from align.data.web.extract import TrafilaturaExtractor
+from align.data.web.filters import (
+    BlocklistURLFilter,
+    LangIdFilter,
+    LanguageAwareGopherQuality,
+    check_languages,
+    load_identifier,
+)
+from align.data.web.pii import PIIRedactor
+from align.data.web.report import build_report
+from align.data.web.warc import RobustWarcReader, has_record
+from align.data.web.words import RegexWordTokenizer
 from align.errors import UserError
 
 logger = logging.getLogger(__name__)
@@ -135,14 +149,6 @@ def build_stages(cfg: PipelineConfig, out: Path, files: list[str]):
     from datatrove.pipeline.readers import JsonlReader
     from datatrove.pipeline.writers import JsonlWriter, ParquetWriter
     from datatrove.utils.hashing import HashConfig
-
-    from align.data.web.audit import PIIAuditWriter
-    from align.data.web.dedup import MinhashBucketsBatched, MinhashSignature
-    from align.data.web.extract import TrafilaturaExtractor
-    from align.data.web.filters import BlocklistURLFilter, LangIdFilter, LanguageAwareGopherQuality
-    from align.data.web.pii import PIIRedactor
-    from align.data.web.warc import RobustWarcReader
-    from align.data.web.words import RegexWordTokenizer
 
     work, removed = out / "work", out / "removed"
     words = RegexWordTokenizer(cfg.languages[0] if cfg.languages else "en")
@@ -296,7 +302,6 @@ def _preflight() -> None:
         import trafilatura  # noqa: F401
     except ImportError as err:
         raise RuntimeError(f"trafilatura cannot be imported ({err}); reinstall align's dependencies") from err
-    from align.data.web.filters import load_identifier
 
     load_identifier()
 
@@ -304,9 +309,6 @@ def _preflight() -> None:
 def check_inputs(cfg: PipelineConfig, files: list[str]) -> None:
     """Before anything is written: every input holds at least one WARC/ARC record (an empty or foreign file would
     otherwise make an empty dataset that looks finished), the language codes are ones language ID can label."""
-    from align.data.web.filters import check_languages
-    from align.data.web.warc import has_record
-
     if cfg.blocklist and not os.path.isfile(cfg.blocklist):
         raise UserError(f"--blocklist {cfg.blocklist}: no such file")
     check_languages(cfg.languages)
@@ -319,8 +321,6 @@ def check_inputs(cfg: PipelineConfig, files: list[str]) -> None:
 
 def run_pipeline(cfg: PipelineConfig) -> dict:
     """Run every stage, publish the dataset, write the report; returns the report dict."""
-    from align.data.web.report import build_report
-
     files = cfg.warc_files()
     ground_truth = cfg.ground_truth_path()
     check_inputs(cfg, files)
@@ -354,8 +354,6 @@ def load_web_dataset(out_dir: str | os.PathLike, split: str = "train"):
 
     Same as ``align.data.text.load_text_dataset(f"{out_dir}/data")``, after checking the run finished.
     """
-    from align.data.text import load_text_dataset
-
     out = Path(out_dir)
     if not (out / SUCCESS_MARKER).exists():
         raise UserError(f"{out} holds no finished `align data` output (no {SUCCESS_MARKER})")

@@ -14,6 +14,9 @@ import logging
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from align.data.web.pii import PLACEHOLDERS, unredact
+from align.data.web.report_md import render_markdown
+
 logger = logging.getLogger(__name__)
 
 STAGE_ORDER = ["reader", "url", "extraction", "language", "gopher_repetition", "gopher_quality", "c4_quality",
@@ -101,8 +104,6 @@ def pii_quality(gt_rows: list[dict], kept_text: dict, audit: dict) -> dict:
     no longer occurs in the output. Clean text removed = redacted characters outside any PII item,
     over all characters the detector saw.
     """
-    from align.data.web.pii import PLACEHOLDERS, unredact
-
     found = missed = clean_removed = total_chars = 0
     by_type, missed_examples = Counter(), []
     for row in gt_rows:
@@ -229,8 +230,6 @@ def _extraction_overlap(kept: list[dict], kept_text: dict) -> dict:
 
 def build_report(out: Path, ground_truth: str | None = None, timings: dict | None = None, config=None) -> dict:
     """Write ``report.json`` and ``report.md`` into ``out``; return the report dict."""
-    from align.data.web.report_md import render_markdown
-
     report = {"steps": step_counts(out), "timings_s": timings or {}}
     if config is not None:
         report["config"] = json.loads(json.dumps(dataclasses.asdict(config), default=str))
