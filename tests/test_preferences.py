@@ -283,7 +283,7 @@ def test_tie_and_skip_labels_are_left_out_and_counted(tmp_path, caplog):
 def test_dpo_takes_skip_invalid_rows_too(tiny_model_dir, tmp_path):
     from align.config import parse_recipe_args
     from align.dpo import make_parser
-    from align.reward_model import load_training_pairs
+    from align.preference_training import load_training_pairs
 
     good = {"prompt": "Q?", "chosen": "A.", "rejected": "B."}
     path = _write(tmp_path, [good, {"prompt": "Q?", "chosen": "", "rejected": "B."}, good])

@@ -379,7 +379,8 @@ def test_browser_compare_answers_side_by_side(page, server, tmp_path):
 def test_browser_labels_two_pairs_for_the_reward_model(page, server, tmp_path):
     from playwright.sync_api import expect
 
-    from align.reward_model import RewardScriptArguments, load_pairs
+    from align.preference_training import load_pairs
+    from align.reward_model import RewardScriptArguments
 
     store = server["store"]
     before = store.rows

@@ -17,7 +17,12 @@ from trl import DPOConfig, ModelConfig, ScriptArguments
 from align.errors import UserError
 from align.eval.preference import win_rate
 from align.hub.hook import StageHub
-from align.reward_model import build_pair_trainer, count_dropped_pairs, load_training_pairs, skip_invalid_rows_field
+from align.preference_training import (
+    build_pair_trainer,
+    count_dropped_pairs,
+    load_training_pairs,
+    skip_invalid_rows_field,
+)
 from align.tracking import setup_tracking
 from align.training import HardwareDefaults, check_quantized_training, resolve_checkpoint, save_run
 from align.world import load_world
