@@ -190,6 +190,7 @@ def run_lever(name: str, lever: Lever, tokenizer, train: torch.Tensor, heldout: 
         sizes = [alphabet_size(lever, step, len(vocab))]
         if lever.keep_earlier_alphabets:
             sizes += [ids for until, ids in lever.alphabet_schedule if until <= step]
+        # rng.choice only when there is a choice: it draws from the rng, which would shift every other lever's data
         rows = [torch.tensor(copy_block(vocab[: rng.choice(sizes) if len(sizes) > 1 else sizes[0]], block, rng,
                                         lever.segment, lever.gap)) for _ in range(copy_rows)]
         rows += [train[rng.randrange(len(train))] for _ in range(batch - copy_rows)]

@@ -16,6 +16,7 @@ from align.errors import UserError, first_line
 from align.hardware import bf16_supported
 from align.logging_utils import progress
 from align.model_dir import check_model_dir
+from align.modeling import generation_eos_ids
 from align.tokenizer import load_tokenizer
 
 logger = logging.getLogger(__name__)
@@ -140,7 +141,7 @@ def generate_batch(model, tokenizer, prompts: list[list[int]], *, max_new_tokens
     pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id
     if stop_ids is not None:
         generate_kwargs["eos_token_id"] = stop_ids
-    stops = set(stop_ids if stop_ids is not None else _generation_eos_ids(model_))
+    stops = set(stop_ids if stop_ids is not None else generation_eos_ids(model_))
     context = getattr(model_.config, "max_position_embeddings", None)
     completions: list[list[int]] = []
     was_training = model_.training
@@ -167,9 +168,3 @@ def generate_batch(model, tokenizer, prompts: list[list[int]], *, max_new_tokens
         model_.train(was_training)
     return completions
 
-
-def _generation_eos_ids(model) -> list[int]:
-    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    if eos is None:
-        eos = model.config.eos_token_id
-    return [] if eos is None else [eos] if isinstance(eos, int) else list(eos)

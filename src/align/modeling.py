@@ -60,6 +60,12 @@ def stop_token_ids(tokenizer) -> list[int]:
     return [i for i in dict.fromkeys(ids) if i is not None]
 
 
+def generation_eos_ids(model) -> list[int]:
+    """The ids plain ``model.generate`` stops at: its generation config's EOS (one id, a list, or none)."""
+    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
+    return [] if eos is None else [eos] if isinstance(eos, int) else list(eos)
+
+
 def set_generation_defaults(model, tokenizer) -> None:
     """Make ``generate`` stop at end of turn/document and pad with the pad token."""
     model.generation_config.eos_token_id = stop_token_ids(tokenizer)

@@ -11,6 +11,7 @@ import logging
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 
 from align.data.conversations import identity_system_prompt
@@ -78,22 +79,24 @@ class EvalContext:
             raise Skip(f"needs --{key.replace('_', '-')}")
         return value
 
+    @cached_property
     def pretraining_split(self):
         """(train, held-out) documents of ``data`` as pretraining split them: the split recorded in the base model
-        dir (``heldout_split``), else the pretrain recipe's defaults with this context's seed."""
+        dir (``heldout_split``), else the pretrain recipe's defaults with this context's seed. Read once: bpb and
+        regurgitation both need it."""
         split = self.heldout_split or HeldoutSplit(seed=self.seed)
         return split.apply(load_text_dataset(self.need("data"), "text"))
 
     def heldout_documents(self, limit: int = 200) -> list[str]:
         """The documents pretraining held out."""
-        _, heldout = self.pretraining_split()
+        _, heldout = self.pretraining_split
         if heldout is None:
             raise Skip("too few documents to hold any out")
         return list(heldout["text"])[:limit]
 
     def training_documents(self, limit: int | None = 200) -> list[str]:
         """The documents pretraining trained on, shuffled; all of them when ``limit`` is None."""
-        train, _ = self.pretraining_split()
+        train, _ = self.pretraining_split
         return list(train.shuffle(seed=self.seed)["text"])[:limit]
 
 

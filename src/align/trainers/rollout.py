@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import torch
 
-from align.modeling import stop_token_ids
+from align.modeling import generation_eos_ids, stop_token_ids
 from align.trainers.value_model import response_logits, token_values
 
 
@@ -83,9 +83,7 @@ def stop_ids_for(tokenizer, model, stop_token: str | None, stop_token_id: int | 
     if stop_token is None:
         return []
 
-    ids = list(stop_token_ids(tokenizer))
-    eos = getattr(getattr(model, "generation_config", None), "eos_token_id", None)
-    ids += eos if isinstance(eos, list) else [eos] if eos is not None else []
+    ids = list(stop_token_ids(tokenizer)) + generation_eos_ids(model)
     return [i for i in dict.fromkeys(ids) if i is not None]
 
 
