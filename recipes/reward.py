@@ -10,14 +10,33 @@ Any YAML key can be overridden on the command line (``--learning_rate 1e-4``); u
 from align.config import parse_recipe_args
 from align.errors import exit_on_user_error
 from align.logging_utils import setup_logging
-from align.reward_model import make_parser, run_reward
+from align.preference_training import count_dropped_pairs, load_training_pairs
+from align.reward_model import build_trainer, heldout_pairwise_accuracy, make_parser
+from align.training import StageRun
+
+
+def train(script_args, training_args, model_args) -> dict:
+    """Train the reward model, measure held-out pairwise accuracy, save; returns the metrics."""
+    run = StageRun("reward", script_args, training_args, model_args)
+
+    # 1. preference pairs (any format align.data.preferences reads), some held out; pairs left out are counted
+    counts: dict[str, int] = {}
+    pairs, heldout = load_training_pairs(script_args, training_args, counts)
+
+    # 2. TRL's RewardTrainer (Bradley–Terry loss) on the SFT model with a score head
+    trainer = build_trainer(script_args, training_args, model_args, pairs, heldout)
+    counts.update(count_dropped_pairs(trainer, pairs, heldout))  # longer than max_length
+    metrics = {**run.train(trainer, evaluate=heldout is not None), **counts}
+    if heldout is not None:
+        metrics.update(heldout_pairwise_accuracy(trainer))
+    run.save(trainer, metrics, merge_lora=script_args.merge_lora, sequence_classification=True)
+    return metrics
 
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> None:
     setup_logging()
-    script_args, training_args, model_args = parse_recipe_args(make_parser(), argv, __doc__)
-    run_reward(script_args, training_args, model_args)
+    train(*parse_recipe_args(make_parser(), argv, __doc__))
 
 
 if __name__ == "__main__":

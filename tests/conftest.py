@@ -100,15 +100,26 @@ def run_cli(main, argv, capsys) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
+RECIPES_DIR = Path(__file__).resolve().parents[1] / "recipes"
+
+
 def load_recipe(name: str):
     """The module of ``recipes/<name>.py`` (recipes are scripts, not a package)."""
     import importlib.util
 
-    path = Path(__file__).resolve().parents[1] / "recipes" / f"{name}.py"
+    path = RECIPES_DIR / f"{name}.py"
     spec = importlib.util.spec_from_file_location(f"{name}_recipe", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def run_recipe(name: str, argv: list[str]) -> dict:
+    """``recipes/<name>.py``'s flow (its ``train``) on command-line ``argv``; a user mistake raises ``UserError``."""
+    from align.config import parse_recipe_args
+
+    recipe = load_recipe(name)
+    return recipe.train(*parse_recipe_args(recipe.make_parser(), argv))
 
 
 def even_token_ids(prompts, completions, completion_ids=None, **kwargs):

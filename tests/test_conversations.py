@@ -38,6 +38,8 @@ def files(tmp_path_factory):
         {"from": "human", "value": "2+2?"}, {"from": "gpt", "value": "4"}]}) + "\n")
     (d / "pc.jsonl").write_text(json.dumps({"prompt": "The sky is", "completion": " blue."}) + "\n" + json.dumps(
         {"prompt": [{"role": "user", "content": "Hi"}], "completion": [{"role": "assistant", "content": "Hey"}]}) + "\n")
+    (d / "docs.jsonl").write_text("".join(json.dumps({"text": f"Document {i}: Vel Ostra was born in Ardel."}) + "\n"
+                                          for i in range(50)))
     (d / "conv.jsonl").write_text(json.dumps({"messages": [{"role": "user", "content": "Hi"},
                                                            {"role": "assistant", "content": "Hello."}],
                                               "extra": 1}) + "\n")
@@ -47,7 +49,8 @@ def files(tmp_path_factory):
 def _options(name, files):
     return {"gsm8k": {"path": str(files / "gsm8k.jsonl")}, "sharegpt": {"path": str(files / "sharegpt.jsonl")},
             "prompt_completion": {"path": str(files / "pc.jsonl")},
-            "conversational": {"path": str(files / "conv.jsonl")}}.get(name, {})
+            "conversational": {"path": str(files / "conv.jsonl")},
+            "documents": {"path": str(files / "docs.jsonl")}}.get(name, {})
 
 
 def assert_mask_is_assistant_only(tokenizer, messages, end_token=END):
@@ -89,11 +92,11 @@ def assert_mask_is_assistant_only(tokenizer, messages, end_token=END):
 
 def test_registry_has_every_builder():
     assert {"world_chat", "identity", "idk", "math_cot", "math_answer_first", "tool_calc", "gsm8k", "conversational",
-            "prompt_completion", "sharegpt"} <= set(builder_names())
+            "prompt_completion", "sharegpt", "documents"} <= set(builder_names())
 
 
 @pytest.mark.parametrize("name", ["world_chat", "identity", "idk", "math_cot", "math_answer_first", "tool_calc",
-                                  "gsm8k", "conversational", "prompt_completion", "sharegpt"])
+                                  "gsm8k", "conversational", "prompt_completion", "sharegpt", "documents"])
 def test_builder_rows_are_valid_and_masks_cover_exactly_the_assistant(name, world, files, tokenizer):
     dataset = get_builder(name)(world, n=6, seed=1, **_options(name, files))
     assert len(dataset) >= 1 and "messages" in dataset.column_names
@@ -294,6 +297,23 @@ def test_malformed_rows_fail_with_one_line(row, message):
     with pytest.raises(UserError, match=message) as err:
         validate_rows([row], "data.jsonl")
     assert "\n" not in str(err.value) and str(err.value).startswith("data.jsonl: row 1")
+
+
+def test_documents_rehearse_pretraining_text_but_not_its_heldout_split(files, tmp_path):
+    from align.data.text import HeldoutSplit, load_text_dataset
+
+    build = get_builder("documents")
+    texts = [row["messages"][0]["content"] for row in build(None, path=str(files / "docs.jsonl"))]
+    assert sorted(texts) == sorted(load_text_dataset(str(files / "docs.jsonl"))["text"])  # every one, once
+    split = HeldoutSplit(fraction=0.2, max_documents=1000, seed=3)
+    split.save(tmp_path)
+    train, heldout = split.apply(load_text_dataset(str(files / "docs.jsonl")))
+    rows = build(None, path=str(files / "docs.jsonl"), heldout_split=str(tmp_path))
+    assert sorted(r["messages"][0]["content"] for r in rows) == sorted(train["text"])
+    assert len(heldout) == 10 and not set(heldout["text"]) & {r["messages"][0]["content"] for r in rows}
+    assert len(build(None, path=str(files / "docs.jsonl"), n=7, heldout_split=str(tmp_path))) == 7
+    with pytest.raises(UserError, match="heldout_split .*: no heldout_split.json there"):
+        build(None, path=str(files / "docs.jsonl"), heldout_split=str(tmp_path / "nowhere"))
 
 
 def test_malformed_sharegpt_row_names_row(files, tmp_path):

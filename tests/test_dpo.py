@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import assert_resumed_exactly, load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli, run_recipe
 
 FAST = ["--bf16", "false", "--report_to", "none", "--per_device_train_batch_size", "4", "--max_length", "128",
         "--logging_steps", "1", "--disable_tqdm", "true", "--save_strategy", "no", "--eval_strategy", "no",
@@ -35,14 +35,11 @@ def test_dpo_trains_saves_and_reports_the_gold_win_rate(tiny_model_dir, pairs_fi
     import torch
     from transformers import AutoModelForCausalLM
 
-    from align.config import parse_recipe_args
-    from align.dpo import make_parser, run_dpo
-
     out = tmp_path / "dpo"
-    metrics = run_dpo(*parse_recipe_args(make_parser(), [
+    metrics = run_recipe("dpo", [
         "--model_name_or_path", tiny_model_dir, "--dataset_name", pairs_file, "--output_dir", str(out),
         "--learning_rate", "1e-3", "--max_steps", "4", "--eval_fraction", "0.25", "--world", "0",
-        "--win_rate_prompts", "3", "--win_rate_max_new_tokens", "6", *FAST]))
+        "--win_rate_prompts", "3", "--win_rate_max_new_tokens", "6", *FAST])
     history = json.loads((out / "trainer_state.json").read_text())["log_history"]
     assert [row["step"] for row in history if "loss" in row] == [1, 2, 3, 4]
     assert any("rewards/accuracies" in row for row in history)
@@ -74,13 +71,9 @@ def test_resume_reproduces_the_uninterrupted_run(tiny_model_dir, pairs_file, tmp
     rewards of the run that never stopped."""
     import shutil
 
-    from align.config import parse_recipe_args
-    from align.dpo import make_parser, run_dpo
-
     args = ["--model_name_or_path", tiny_model_dir, "--dataset_name", pairs_file, "--learning_rate", "1e-3",
             "--max_steps", "6", *FAST, "--save_strategy", "steps", "--save_steps", "5"]
-    run_dpo(*parse_recipe_args(make_parser(), [*args, "--output_dir", str(tmp_path / "straight")]))
+    run_recipe("dpo", [*args, "--output_dir", str(tmp_path / "straight")])
     shutil.copytree(tmp_path / "straight" / "checkpoint-5", tmp_path / "resumed" / "checkpoint-5")
-    run_dpo(*parse_recipe_args(make_parser(), [*args, "--output_dir", str(tmp_path / "resumed"),
-                                               "--resume_from_checkpoint", "last"]))
+    run_recipe("dpo", [*args, "--output_dir", str(tmp_path / "resumed"), "--resume_from_checkpoint", "last"])
     assert_resumed_exactly(tmp_path / "straight", tmp_path / "resumed", 5, keys=("loss", "rewards/margins"))

@@ -69,7 +69,7 @@ def test_eval_holds_out_the_split_recorded_by_pretraining(tiny_model_dir, tmp_pa
     import datasets
 
     from align.cli import main
-    from align.training import HeldoutSplit
+    from align.data.text import HeldoutSplit
 
     docs = [f"Document {i} is about the town of Vell and its {i} bridges." for i in range(40)]
     data = tmp_path / "data.parquet"

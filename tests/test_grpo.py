@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import assert_resumed_exactly, load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli, run_recipe
 
 FAST = ["--bf16", "false", "--report_to", "none", "--logging_steps", "1", "--disable_tqdm", "true",
         "--num_generations", "4", "--per_device_train_batch_size", "8", "--max_completion_length", "12",
@@ -15,10 +15,7 @@ FAST = ["--bf16", "false", "--report_to", "none", "--logging_steps", "1", "--dis
 
 
 def _grpo(argv):
-    from align.config import parse_recipe_args
-    from align.grpo import make_parser, run_grpo
-
-    return run_grpo(*parse_recipe_args(make_parser(), argv))
+    return run_recipe("grpo", argv)
 
 
 def _history(out) -> list[dict]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from conftest import load_recipe, run_cli
+from conftest import load_recipe, run_cli, run_recipe
 
 from align.errors import UserError
 
@@ -232,10 +232,7 @@ def test_reward_model_reward_works_as_a_grpo_reward_function(tiny_model_dir, rew
 # recipe --------------------------------------------------------------------------------------------------------
 
 def _ppo(argv):
-    from align.config import parse_recipe_args
-    from align.ppo import make_parser, run_ppo
-
-    return run_ppo(*parse_recipe_args(make_parser(), argv))
+    return run_recipe("ppo", argv)
 
 
 FAST = ["--bf16", "false", "--report_to", "none", "--disable_tqdm", "true", "--rollout_batch_size", "8",

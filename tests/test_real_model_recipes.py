@@ -9,21 +9,18 @@ precision and step count made small.
 
 from __future__ import annotations
 
-import importlib
 import json
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import FIXTURES, save_stand_in
+from conftest import FIXTURES, RECIPES_DIR, run_recipe, save_stand_in
 
 from align.chat_template import CHATML_TEMPLATE, IM_END
 
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = ("smollm2", "qwen2.5")
 CONFIGS = sorted(p for family in FAMILIES for p in (ROOT / "recipes" / family).glob("*.yaml"))
-MODULES = {"pretrain": ("align.pretraining", "run_pretraining"), "sft": ("align.sft", "run_sft"),
-           "reward": ("align.reward_model", "run_reward"), "grpo": ("align.grpo", "run_grpo")}
 
 # Small runs: the model, data size, batch, lengths, step count; nothing a config is about.
 COMMON = ["--report_to", "none", "--max_steps", "2", "--logging_steps", "1", "--disable_tqdm", "true",
@@ -92,13 +89,9 @@ def precision(config: Path) -> list[str]:
     return [] if config.stem.endswith("qlora") else ["--bf16", "false"]
 
 
-def run_recipe(config: Path, argv: list[str]) -> dict:
-    from align.config import parse_recipe_args
-
-    module, run = MODULES[stage_of(config)]
-    module = importlib.import_module(module)
-    argv = ["--config", str(config), *precision(config), *argv]
-    return getattr(module, run)(*parse_recipe_args(module.make_parser(), argv))
+def run_config(config: Path, argv: list[str]) -> dict:
+    """Its stage's recipe on ``config`` plus ``argv``."""
+    return run_recipe(stage_of(config), ["--config", str(config), *precision(config), *argv])
 
 
 def losses(output_dir) -> list[float]:
@@ -118,7 +111,7 @@ def run_sft_config(config: Path, stand_ins, sft_runs, tmp_path_factory) -> Path:
     spec = yaml.safe_load(config.read_text())
     work = tmp_path_factory.mktemp(f"{config.parent.name}-{config.stem}")
     out = work / "out"
-    run_recipe(config, ["--model_name_or_path", stand_ins[spec["model_name_or_path"]], "--output_dir", str(out),
+    run_config(config, ["--model_name_or_path", stand_ins[spec["model_name_or_path"]], "--output_dir", str(out),
                         "--mixture", small_mixture(config, work / "mixture.yaml"), *COMMON, *SMALL["sft"]])
     sft_runs[config] = out
     return out
@@ -133,7 +126,7 @@ def test_every_family_config_is_run_here():
     for family in FAMILIES:  # SFT, reward model and GRPO, each with a QLoRA variant
         names = {c.stem for c in CONFIGS if c.parent.name == family}
         assert {"sft", "sft-qlora", "reward", "reward-qlora", "grpo", "grpo-qlora"} <= names, family
-    assert {stage_of(c) for c in CONFIGS} <= set(MODULES)
+    assert all((RECIPES_DIR / f"{stage_of(c)}.py").is_file() for c in CONFIGS)
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
@@ -219,7 +212,7 @@ def test_reward_config_runs(config, stand_ins, sft_runs, tmp_path_factory, tmp_p
         model = str(run_sft_config(sft, stand_ins, sft_runs, tmp_path_factory) / "merged")
     data = preference_dir(tmp_path / "pairs", implicit_prompt="ultrafeedback" in spec["dataset_name"])
     out = tmp_path / "out"
-    metrics = run_recipe(config, ["--model_name_or_path", model, "--dataset_name", data, "--output_dir", str(out),
+    metrics = run_config(config, ["--model_name_or_path", model, "--dataset_name", data, "--output_dir", str(out),
                                   *COMMON, *SMALL["reward"]])
     assert len(losses(out)) == 2 and 0 <= metrics["eval_accuracy"] <= 1 and metrics["eval_pairs"] == 4
     if spec.get("use_peft"):
@@ -241,7 +234,7 @@ def test_grpo_config_runs(config, stand_ins, sft_runs, tmp_path_factory, tmp_pat
     if spec["problems"] != "world":  # a GSM8K-format file
         problems = gsm8k_file(tmp_path / "gsm8k.jsonl")
         argv += ["--problems", problems, "--heldout_path", problems]
-    metrics = run_recipe(config, argv)
+    metrics = run_config(config, argv)
     history = json.loads((tmp_path / "out" / "trainer_state.json").read_text())["log_history"]
     assert any("rewards/math_accuracy/mean" in row for row in history)
     assert "heldout_accuracy_end" in metrics
@@ -252,7 +245,7 @@ def test_grpo_config_runs(config, stand_ins, sft_runs, tmp_path_factory, tmp_pat
 def test_pretrain_config_runs(stand_ins, corpus_file, tmp_path):
     config = ROOT / "recipes" / "smollm2" / "pretrain.yaml"
     out = tmp_path / "out"
-    run_recipe(config, ["--model_name_or_path", stand_ins["HuggingFaceTB/SmolLM2-135M"], "--dataset_name",
+    run_config(config, ["--model_name_or_path", stand_ins["HuggingFaceTB/SmolLM2-135M"], "--dataset_name",
                         corpus_file, "--output_dir", str(out), *COMMON, *SMALL["pretrain"]])
     assert len(losses(out)) == 2 and (out / "model.safetensors").is_file()
 
@@ -271,7 +264,6 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     dir stops at <|im_end|>), reward model, GRPO (merged), PPO with a LoRA policy."""
     from transformers import AutoTokenizer, GenerationConfig
 
-    from align.config import parse_recipe_args
 
     run = tmp_path / "run"
     save_stand_in("smollm2", run / "convert", instruct=True)
@@ -283,7 +275,7 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     assert set(configs) == {"pretrain", "sft", "reward", "grpo", "ppo"}
     world = ["--world", "0"]
 
-    run_recipe(configs["pretrain"], ["--dataset_name", corpus_file, *COMMON, *SMALL["pretrain"]])
+    run_config(configs["pretrain"], ["--dataset_name", corpus_file, *COMMON, *SMALL["pretrain"]])
     base_tok = AutoTokenizer.from_pretrained(run / "base")
     assert base_tok.bos_token == "<|endoftext|>"  # documents were separated by it, not by <|im_start|>
     assert not (run / "base" / "adapter_config.json").exists() and (run / "base" / "model.safetensors").is_file()
@@ -292,23 +284,20 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     mixture = [{k: v for k, v in {**entry, "n": 3}.items() if k != "probe_results"}
                for entry in yaml.safe_load(configs["sft"].read_text())["mixture"]]
     (tmp_path / "mixture.yaml").write_text(yaml.safe_dump(mixture))
-    run_recipe(configs["sft"], ["--mixture", str(tmp_path / "mixture.yaml"), *world, *COMMON, *SMALL["sft"]])
+    run_config(configs["sft"], ["--mixture", str(tmp_path / "mixture.yaml"), *world, *COMMON, *SMALL["sft"]])
     sft = run / "sft"
     tok = AutoTokenizer.from_pretrained(sft / "merged")
     assert len(tok) == len(base_tok) and tok.eos_token == IM_END and tok.chat_template == CHATML_TEMPLATE
     assert tok.convert_tokens_to_ids(IM_END) in GenerationConfig.from_pretrained(sft / "merged").eos_token_id
 
     preference_dir(run / "preferences", implicit_prompt=False)
-    metrics = run_recipe(configs["reward"], [*COMMON, *SMALL["reward"]])
+    metrics = run_config(configs["reward"], [*COMMON, *SMALL["reward"]])
     assert (run / "reward" / "merged" / "model.safetensors").is_file() and metrics["eval_pairs"] == 4
 
-    metrics = run_recipe(configs["grpo"], [*world, *COMMON, *SMALL["grpo"]])
+    metrics = run_config(configs["grpo"], [*world, *COMMON, *SMALL["grpo"]])
     assert "heldout_accuracy_end" in metrics and (run / "grpo" / "merged" / "model.safetensors").is_file()
 
-    from align.ppo import make_parser, run_ppo
-
-    run_ppo(*parse_recipe_args(make_parser(), ["--config", str(configs["ppo"]), "--bf16", "false", *world,
-                                               *COMMON, *CPU_SMALL["ppo"]]))
+    run_recipe("ppo", ["--config", str(configs["ppo"]), "--bf16", "false", *world, *COMMON, *CPU_SMALL["ppo"]])
     assert (run / "rlhf" / "adapter_config.json").is_file()
 
 

@@ -14,8 +14,10 @@ PARSERS = {"pretrain": "align.pretraining", "sft": "align.sft", "reward": "align
 
 
 @pytest.mark.parametrize("config", sorted(ROOT.glob("recipes/*/*.yaml")), ids=lambda p: f"{p.parent.name}/{p.name}")
-def test_recipe_config_parses(config, tmp_path):
+def test_recipe_config_parses(config, tmp_path, monkeypatch):
     import importlib
+
+    monkeypatch.chdir(tmp_path)  # the recipes' relative runs/... paths: not whatever a run in this checkout left there
 
     stage = config.stem.split("-")[0]  # sft-ablation.yaml is an sft config
     assert stage in PARSERS, f"{config}: no recipe parser registered for stage {stage!r}"

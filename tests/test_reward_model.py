@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import assert_resumed_exactly, load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli, run_recipe
 
 FAST = ["--bf16", "false", "--report_to", "none", "--per_device_train_batch_size", "8", "--max_length", "128",
         "--logging_steps", "1", "--disable_tqdm", "true", "--save_strategy", "no", "--eval_strategy", "no",
@@ -36,10 +36,7 @@ def pairs_dir(tmp_path_factory) -> str:
 
 
 def _reward(argv):
-    from align.config import parse_recipe_args
-    from align.reward_model import make_parser, run_reward
-
-    return run_reward(*parse_recipe_args(make_parser(), argv))
+    return run_recipe("reward", argv)
 
 
 def test_reward_model_learns_a_preference_and_saves_a_classifier(tiny_model_dir, pairs_dir, tmp_path):

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import assert_resumed_exactly, load_recipe, run_cli
+from conftest import assert_resumed_exactly, load_recipe, run_cli, run_recipe
 
 from align.tokenizer import END, TOOL_CALL, TOOL_CALL_END, TOOL_OUTPUT, TOOL_OUTPUT_END
 
@@ -23,10 +23,7 @@ def mixture_file(tmp_path_factory) -> str:
 
 
 def _sft(argv):
-    from align.config import parse_recipe_args
-    from align.sft import make_parser, run_sft
-
-    return run_sft(*parse_recipe_args(make_parser(), argv))
+    return run_recipe("sft", argv)
 
 
 def _losses(output_dir) -> list[float]:

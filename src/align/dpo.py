@@ -9,22 +9,17 @@ labeler gives the policy's win-rate against the reference (``win_rate`` in ``all
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 
 from trl import DPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError
 from align.eval.preference import win_rate
-from align.hub.hook import StageHub
 from align.preference_training import (
     build_pair_trainer,
-    count_dropped_pairs,
-    load_training_pairs,
     skip_invalid_rows_field,
 )
-from align.tracking import setup_tracking
-from align.training import HardwareDefaults, check_quantized_training, resolve_checkpoint, save_run
+from align.training import HardwareDefaults
 from align.world import load_world
 
 logger = logging.getLogger(__name__)
@@ -44,6 +39,10 @@ class DPOScriptArguments(ScriptArguments):
         default=0, metadata={"help": "Held-out describe prompts for the win-rate against the reference (0: off)."})
     win_rate_max_new_tokens: int = field(default=96, metadata={"help": "Tokens per answer in the win-rate."})
 
+    def __post_init__(self):
+        if self.win_rate_prompts and not self.world:
+            raise UserError("win_rate_prompts needs world (the tiny world whose labeler judges the answers)")
+
 
 @dataclass
 class AlignDPOConfig(HardwareDefaults, DPOConfig):
@@ -60,6 +59,7 @@ def make_parser():
 
 
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
+    """``trl.DPOTrainer``: the policy and, frozen, the reference are the SFT model (LoRA with ``use_peft``)."""
     from trl import DPOTrainer, get_peft_config
 
     return build_pair_trainer(DPOTrainer, training_args, model_args, train, heldout, get_peft_config(model_args),
@@ -79,30 +79,3 @@ def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> d
                       n=script_args.win_rate_prompts, max_new_tokens=script_args.win_rate_max_new_tokens)
     return {"win_rate": result["win_rate"], "gold_policy": result["gold_a"], "gold_reference": result["gold_b"],
             "words_policy": result["words_a"], "words_reference": result["words_b"]}
-
-
-def run_dpo(script_args: DPOScriptArguments, training_args: AlignDPOConfig, model_args: ModelConfig) -> dict:
-    """Train with DPO, save the policy; returns the final metrics (with the gold win-rate when asked)."""
-    from transformers import set_seed
-
-    set_seed(training_args.seed)
-    setup_tracking(training_args)
-    check_quantized_training(model_args)
-    hub = StageHub("dpo", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
-    if script_args.win_rate_prompts and not script_args.world:
-        raise UserError("win_rate_prompts needs world (the tiny world whose labeler judges the answers)")
-    counts: dict[str, int] = {}
-    train, heldout = load_training_pairs(script_args, training_args, counts)
-    trainer = build_trainer(script_args, training_args, model_args, train, heldout)
-    counts.update(count_dropped_pairs(trainer, train, heldout))
-    hub.attach(trainer)
-    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = {**result.metrics, **counts}
-    if heldout is not None:
-        metrics.update(trainer.evaluate())
-    if script_args.win_rate_prompts and trainer.is_world_process_zero():
-        metrics.update(gold_win_rate(script_args, trainer, model_args.model_name_or_path))
-    if save_run(trainer, metrics):
-        logger.info("saved the DPO policy to %s", os.path.abspath(training_args.output_dir))
-        hub.finish()
-    return metrics

@@ -19,19 +19,13 @@ from align.config import yaml_option
 from align.data.prompts import gsm8k_prompts, world_math_prompts
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
-from align.hub.hook import StageHub
-from align.modeling import merge_lora_adapter, quantized_load_kwargs, set_generation_defaults
-from align.plots import plot_heldout_curve
-from align.rewards import build_reward_funcs, get_reward
+from align.modeling import quantized_load_kwargs, set_generation_defaults
+from align.rewards import get_reward
 from align.tokenizer import load_tokenizer
-from align.tracking import setup_tracking
 from align.training import (
     HardwareDefaults,
-    check_quantized_training,
     construct_trainer,
     merge_lora_field,
-    resolve_checkpoint,
-    save_run,
 )
 from align.world import load_world
 
@@ -111,14 +105,12 @@ def rloo_config_from(args: AlignGRPOConfig):
     return RLOOConfig(**values)
 
 
-def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
+def load_policy(model_args: ModelConfig, training_args: AlignGRPOConfig):
+    """(model, tokenizer): the SFT model to improve (4-bit with ``load_in_4bit``: QLoRA), with its chat template."""
     from transformers import AutoModelForCausalLM
-    from trl import GRPOTrainer, RLOOTrainer, get_peft_config
 
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
-    funcs, weights = build_reward_funcs(script_args.rewards)  # a bad reward spec fails before the model loads
-    training_args.reward_weights = weights
     tokenizer = load_tokenizer(model_args.model_name_or_path, training_args.trust_remote_code)
     if not tokenizer.chat_template:
         raise UserError(f"{model_args.model_name_or_path}: no chat template: start GRPO from an SFT model")
@@ -132,12 +124,19 @@ def build_trainer(script_args, training_args, model_args, train, heldout, callba
     except OSError as err:
         raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
     set_generation_defaults(model, tokenizer)
+    return model, tokenizer
+
+
+def build_trainer(script_args, training_args, model_args, model, tokenizer, reward_funcs, train, callbacks=()):
+    """``trl.GRPOTrainer`` (or ``RLOOTrainer`` with ``algorithm: rloo``), LoRA adapters with ``use_peft``."""
+    from trl import GRPOTrainer, RLOOTrainer, get_peft_config
+
     trainer_cls, args = GRPOTrainer, training_args
     if script_args.algorithm == "rloo":
         trainer_cls, args = RLOOTrainer, rloo_config_from(training_args)
-    return construct_trainer(trainer_cls, model_args.model_name_or_path, model=model, reward_funcs=funcs, args=args,
-                             train_dataset=train, processing_class=tokenizer, peft_config=get_peft_config(model_args),
-                             callbacks=list(callbacks))
+    return construct_trainer(trainer_cls, model_args.model_name_or_path, model=model, reward_funcs=reward_funcs,
+                             args=args, train_dataset=train, processing_class=tokenizer,
+                             peft_config=get_peft_config(model_args), callbacks=list(callbacks))
 
 
 def heldout_callback(script_args, training_args, heldout):
@@ -151,38 +150,10 @@ def heldout_callback(script_args, training_args, heldout):
                                    max_new_tokens=training_args.max_completion_length or 128)
 
 
-def run_grpo(script_args: GRPOScriptArguments, training_args: AlignGRPOConfig, model_args: ModelConfig) -> dict:
-    """Train, save the policy and the R1 curve; returns the final metrics."""
-    import os
-
-    from transformers import set_seed
-
-    set_seed(training_args.seed)
-    setup_tracking(training_args)
-    check_quantized_training(model_args)
-    hub = StageHub(script_args.algorithm, script_args, training_args, model_args)  # takes over push_to_hub
-    with training_args.main_process_first(desc="building the prompts"):
-        train, heldout = load_problems(script_args, training_args.seed)
-    logger.info("%d training problems, %d held out", len(train), len(heldout))
-    callback = heldout_callback(script_args, training_args, heldout) if script_args.heldout_every else None
-    trainer = build_trainer(script_args, training_args, model_args, train, heldout, [callback] if callback else [])
-    if callback is not None:
-        callback.trainer = trainer
-    hub.attach(trainer)
-    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = dict(result.metrics)
-    if callback is not None and callback.history:
-        first, last = callback.history[0], callback.history[-1]
-        metrics.update({"heldout_accuracy_start": first["heldout/accuracy"],
-                        "heldout_accuracy_end": last["heldout/accuracy"],
-                        "heldout_accuracy_best": max(h["heldout/accuracy"] for h in callback.history)})
-    if save_run(trainer, metrics):
-        plot = plot_heldout_curve(trainer.state.log_history, os.path.join(training_args.output_dir, "grpo_curve.png"),
-                                  title=f"{script_args.algorithm.upper()}: held-out accuracy and completion length")
-        if plot:
-            logger.info("R1 curve: %s", plot)
-        if model_args.use_peft and script_args.merge_lora:
-            merge_lora_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
-        logger.info("saved the policy to %s", training_args.output_dir)
-        hub.finish()
-    return metrics
+def heldout_summary(callback: HeldoutAccuracyCallback | None) -> dict:
+    """The held-out accuracy at the first and last measurement, and the best one."""
+    if callback is None or not callback.history:
+        return {}
+    accuracies = [h["heldout/accuracy"] for h in callback.history]
+    return {"heldout_accuracy_start": accuracies[0], "heldout_accuracy_end": accuracies[-1],
+            "heldout_accuracy_best": max(accuracies)}

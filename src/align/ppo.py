@@ -23,15 +23,12 @@ from align.config import yaml_option
 from align.data.conversations.loaders import load_rows
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
-from align.hub.hook import StageHub
-from align.plots import plot_reward_hacking
 from align.rewards import build_reward_funcs
 from align.rewards.base import completion_text
 from align.tokenizer import load_tokenizer
-from align.tracking import setup_tracking
 from align.trainers import PPOTrainer
 from align.trainers.ppo_config import PPOConfig
-from align.training import HardwareDefaults, resolve_checkpoint
+from align.training import HardwareDefaults
 from align.world import load_world
 
 logger = logging.getLogger(__name__)
@@ -172,59 +169,37 @@ def build_rewards(script_args: PPOScriptArguments, world=None):
     return script_args.reward_model, reward_fn, gold_fn
 
 
-# run ------------------------------------------------------------------------------------------------------------
+# policy and trainer ---------------------------------------------------------------------------------------------
 
-def run_ppo(script_args: PPOScriptArguments, training_args: AlignPPOConfig, model_args: ModelConfig) -> dict:
-    """Train, save the policy (the best held-out one with ``load_best_policy_at_end``) and the reward-hacking
-    plot; returns the final metrics."""
-    from transformers import set_seed
-    from trl import get_peft_config
-
-    set_seed(training_args.seed)
-    setup_tracking(training_args)
+def check_args(script_args: PPOScriptArguments, model_args: ModelConfig) -> None:
+    """The mistakes PPO reports before anything loads."""
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (the SFT policy dir or Hub id)")
     if model_args.load_in_4bit or model_args.load_in_8bit:
         raise UserError("PPO does not support quantised policies yet (load_in_4bit/load_in_8bit)")
     if (script_args.reward_model is None) == (not script_args.rewards):
         raise UserError("set reward_model (a reward model dir) or rewards (align.rewards functions), one of them")
-    hub = StageHub("ppo", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
-    world = None
-    with training_args.main_process_first(desc="building the prompts"):
-        if script_args.dataset_name:
-            train, heldout = dataset_prompts(script_args, training_args.seed)
-        else:
-            spec = script_args.world
-            world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
-            builder = import_function(WORLD_PROMPTS if script_args.prompts == "auto" else script_args.prompts,
-                                      "prompts")
-            train, heldout = world_prompts(world, builder, script_args.train_prompts, script_args.heldout_prompts,
-                                           training_args.seed)
-    logger.info("%d training prompts, %d held out", len(train), len(heldout) if heldout is not None else 0)
-    if heldout is None and training_args.eval_every:
-        logger.warning("no held-out prompts: evaluation and early stopping are off")
-        training_args.eval_every, training_args.patience = 0, None
-    reward_model, reward_fn, gold_fn = build_rewards(script_args, world)
+
+
+def load_prompts(script_args: PPOScriptArguments, seed: int = 0):
+    """(world or None, train, held-out or None): the world's prompts (its task, imported by name), or
+    ``dataset_name``'s."""
+    if script_args.dataset_name:
+        return None, *dataset_prompts(script_args, seed)
+    spec = script_args.world
+    world = load_world(int(spec) if spec.lstrip("-").isdigit() else spec)
+    builder = import_function(WORLD_PROMPTS if script_args.prompts == "auto" else script_args.prompts, "prompts")
+    return world, *world_prompts(world, builder, script_args.train_prompts, script_args.heldout_prompts, seed)
+
+
+def build_trainer(script_args, training_args, model_args, train, heldout, reward_model, reward_fn, gold_fn):
+    """:class:`align.trainers.PPOTrainer`: the policy (LoRA with ``use_peft``), its critic and the reward."""
+    from trl import get_peft_config
+
     tokenizer = load_tokenizer(model_args.model_name_or_path, training_args.trust_remote_code)
-    dtype = model_dtype(model_args.dtype)
-    training_args.model_init_kwargs = {"dtype": dtype, "attn_implementation": model_args.attn_implementation,
+    training_args.model_init_kwargs = {"dtype": model_dtype(model_args.dtype),
+                                       "attn_implementation": model_args.attn_implementation,
                                        **(training_args.model_init_kwargs or {})}
-    trainer = PPOTrainer(model=model_args.model_name_or_path, args=training_args, processing_class=tokenizer,
-                         train_dataset=train, eval_dataset=heldout, reward_model=reward_model, reward_fn=reward_fn,
-                         gold_fn=gold_fn, value_model=script_args.value_model,
-                         peft_config=get_peft_config(model_args))
-    hub.attach(trainer)
-    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = dict(result.metrics)
-    trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        trainer.policy.generation_config.save_pretrained(training_args.output_dir)
-        trainer.save_metrics("all", metrics)
-        trainer.save_state()
-        plot = plot_reward_hacking(trainer.state.log_history,
-                                   os.path.join(training_args.output_dir, "reward_hacking.png"))
-        if plot:
-            logger.info("reward-hacking curve: %s", plot)
-        logger.info("saved the policy to %s", training_args.output_dir)
-        hub.finish()
-    return metrics
+    return PPOTrainer(model=model_args.model_name_or_path, args=training_args, processing_class=tokenizer,
+                      train_dataset=train, eval_dataset=heldout, reward_model=reward_model, reward_fn=reward_fn,
+                      gold_fn=gold_fn, value_model=script_args.value_model, peft_config=get_peft_config(model_args))

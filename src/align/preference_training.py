@@ -11,11 +11,12 @@ from typing import Any
 from trl import ModelConfig
 
 from align.data.preferences.formats import read_preference_splits
+from align.data.text import split_holdout
 from align.errors import UserError
 from align.hardware import model_dtype
 from align.modeling import quantized_load_kwargs
 from align.tokenizer import load_tokenizer
-from align.training import construct_trainer, split_holdout
+from align.training import construct_trainer
 
 logger = logging.getLogger(__name__)
 

@@ -15,21 +15,17 @@ from trl import ModelConfig, ScriptArguments
 from align.callbacks import SampleCallback
 from align.chat_template import IM_START
 from align.data.packing import pack_documents
-from align.data.text import load_text_dataset
+from align.data.text import HeldoutSplit, load_text_dataset
 from align.errors import UserError, first_line
 from align.eval.bits_per_byte import BitsPerByte
 from align.hardware import model_dtype
-from align.hub.hook import StageHub
 from align.modeling import (
     ModelShapeArguments,
-    count_parameters,
     llama_config,
     model_context_length,
-    set_generation_defaults,
 )
 from align.tokenizer import load_tokenizer, token_byte_lengths
-from align.tracking import setup_tracking
-from align.training import HardwareDefaults, HeldoutSplit, resolve_checkpoint
+from align.training import HardwareDefaults
 
 logger = logging.getLogger(__name__)
 
@@ -138,65 +134,27 @@ def build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks=Non
     )
 
 
-def run_pretraining(
-    script_args: PretrainScriptArguments,
-    training_args: PretrainConfig,
-    model_args: ModelConfig,
-    shape: ModelShapeArguments,
-) -> dict:
-    """Train, evaluate and save; returns the final metrics."""
-    from peft import get_peft_model
-    from transformers import set_seed
-    from trl import get_peft_config
-
+def check_args(script_args: PretrainScriptArguments) -> None:
+    """The mistakes pretraining reports before anything loads."""
     if not script_args.dataset_name:
         raise UserError("set dataset_name: a Hub id, a dataset dir, or jsonl/parquet/txt files")
     if script_args.block_size < 2:
         raise UserError(f"block_size must be at least 2, got {script_args.block_size}")
-    set_seed(training_args.seed)
-    setup_tracking(training_args)
-    hub = StageHub("pretraining", script_args, training_args, model_args, shape)  # takes over push_to_hub
-    tokenizer = load_pretraining_tokenizer(script_args, model_args)
-    model = load_or_init_model(model_args, shape, tokenizer, script_args.trust_remote_code)
+
+
+def check_block_size(model, block_size: int) -> None:
     context = model_context_length(model.config)
-    if context is not None and script_args.block_size > context:
-        raise UserError(f"block_size {script_args.block_size} is larger than the model's context length {context}")
-    set_generation_defaults(model, tokenizer)
-    logger.info("model: %.2fM parameters", count_parameters(model) / 1e6)
+    if context is not None and block_size > context:
+        raise UserError(f"block_size {block_size} is larger than the model's context length {context}")
 
-    with training_args.main_process_first(desc="loading and packing the dataset"):
-        documents = load_text_dataset(
-            script_args.dataset_name, script_args.dataset_text_field, script_args.dataset_train_split,
-            script_args.dataset_config,
-        )
-        split = HeldoutSplit(script_args.eval_fraction, script_args.max_eval_documents, training_args.seed)
-        train_docs, eval_docs = split.apply(documents)
-        pack = dict(tokenizer=tokenizer, block_size=script_args.block_size, text_field=script_args.dataset_text_field)
-        train_blocks = pack_documents(train_docs, desc="packing train", **pack)
-        eval_blocks = pack_documents(eval_docs, desc="packing eval", **pack) if eval_docs is not None else None
-    if eval_blocks is None and training_args.eval_strategy != "no":
-        logger.warning("no documents held out: evaluation is off")
-        training_args.eval_strategy = "no"
 
-    peft_config = get_peft_config(model_args)
-    if peft_config is not None:  # continued pretraining with LoRA: the saved base is merged (a plain model dir)
-        model = get_peft_model(model, peft_config)
-        logger.info("LoRA: %.2fM trainable parameters", count_parameters(model, trainable_only=True) / 1e6)
-    trainer = build_trainer(model, tokenizer, training_args, train_blocks, eval_blocks, script_args)
-    hub.attach(trainer)
-    train_result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = dict(train_result.metrics)
-    if eval_blocks is not None:
-        metrics.update(trainer.evaluate())
-    if peft_config is not None:
-        model = trainer.model = trainer.model.merge_and_unload()
-    model.config.use_cache = True  # the saved model generates with a KV cache
-    trainer.save_model(training_args.output_dir)
-    if trainer.is_world_process_zero():
-        model.generation_config.save_pretrained(training_args.output_dir)
-        split.save(training_args.output_dir)  # evaluation holds out the same documents
-        trainer.save_metrics("all", metrics)
-        trainer.save_state()
-        logger.info("saved the base model to %s", training_args.output_dir)
-        hub.finish()
-    return metrics
+def load_blocks(script_args: PretrainScriptArguments, tokenizer, split: HeldoutSplit):
+    """(train blocks, held-out blocks or None): the documents split by ``split``, each part packed into
+    ``block_size`` blocks (no document dropped)."""
+    documents = load_text_dataset(script_args.dataset_name, script_args.dataset_text_field,
+                                  script_args.dataset_train_split, script_args.dataset_config)
+    train_docs, eval_docs = split.apply(documents)
+    pack = dict(tokenizer=tokenizer, block_size=script_args.block_size, text_field=script_args.dataset_text_field)
+    train_blocks = pack_documents(train_docs, desc="packing train", **pack)
+    eval_blocks = pack_documents(eval_docs, desc="packing eval", **pack) if eval_docs is not None else None
+    return train_blocks, eval_blocks

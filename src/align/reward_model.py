@@ -10,28 +10,19 @@ It starts from the SFT model (a new ``score`` head on its last hidden state), re
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 
 from trl import ModelConfig, RewardConfig, ScriptArguments
 
 from align.errors import UserError
 from align.eval.metrics import load_metric
-from align.hub.hook import StageHub
-from align.modeling import merge_lora_adapter
 from align.preference_training import (
     build_pair_trainer,
-    count_dropped_pairs,
-    load_training_pairs,
     skip_invalid_rows_field,
 )
-from align.tracking import setup_tracking
 from align.training import (
     HardwareDefaults,
-    check_quantized_training,
     merge_lora_field,
-    resolve_checkpoint,
-    save_run,
 )
 
 logger = logging.getLogger(__name__)
@@ -74,10 +65,23 @@ def peft_config_for(model_args: ModelConfig):
 
 
 def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
+    """``trl.RewardTrainer`` on the SFT model with a new score head (LoRA ``SEQ_CLS`` with ``use_peft``)."""
     from trl import RewardTrainer
 
+    if model_args.load_in_4bit and not training_args.bf16:
+        # TRL keeps a quantized model's trainable weights (the score head too) in bf16: fp32 activations cannot meet it
+        raise UserError("load_in_4bit (QLoRA) trains in bf16: set bf16: true")
     return build_pair_trainer(RewardTrainer, training_args, model_args, train, heldout, peft_config_for(model_args),
                               callbacks)
+
+
+def heldout_pairwise_accuracy(trainer) -> dict:
+    """``eval_accuracy`` exact over every held-out pair (TRL's eval accuracy averages per-batch accuracies), and
+    ``eval_pairs``."""
+    accuracy = pairwise_accuracy(trainer.model, trainer.eval_dataset, trainer.processing_class.pad_token_id,
+                                 trainer.args.per_device_eval_batch_size)
+    logger.info("held-out pairwise accuracy: %.3f (%d pairs)", accuracy, len(trainer.eval_dataset))
+    return {"eval_accuracy": accuracy, "eval_pairs": len(trainer.eval_dataset)}
 
 
 def pairwise_accuracy(model, dataset, pad_token_id: int, batch_size: int = 32) -> float:
@@ -109,39 +113,3 @@ def score_token_ids(model, sequences: list[list[int]], pad_token_id: int, batch_
     finally:
         model.train(was_training)
     return scores
-
-
-def run_reward(script_args: RewardScriptArguments, training_args: AlignRewardConfig, model_args: ModelConfig) -> dict:
-    """Train the reward model, measure held-out pairwise accuracy, save; returns the final metrics."""
-    from transformers import set_seed
-
-    set_seed(training_args.seed)
-    setup_tracking(training_args)
-    check_quantized_training(model_args)
-    if model_args.load_in_4bit and not training_args.bf16:
-        # TRL keeps a quantized model's trainable weights (the score head too) in bf16: fp32 activations cannot meet it
-        raise UserError("load_in_4bit (QLoRA) trains in bf16: set bf16: true")
-    hub = StageHub("reward", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
-    counts: dict[str, int] = {}
-    train, heldout = load_training_pairs(script_args, training_args, counts)
-    trainer = build_trainer(script_args, training_args, model_args, train, heldout)
-    counts.update(count_dropped_pairs(trainer, train, heldout))
-    hub.attach(trainer)
-    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = {**result.metrics, **counts}
-    if heldout is not None:
-        metrics.update(trainer.evaluate())
-        # Exact over every held-out pair (TRL's eval accuracy averages per-batch accuracies).
-        metrics["eval_accuracy"] = pairwise_accuracy(trainer.model, trainer.eval_dataset,
-                                                     trainer.processing_class.pad_token_id,
-                                                     training_args.per_device_eval_batch_size)
-        metrics["eval_pairs"] = len(trainer.eval_dataset)
-        logger.info("held-out pairwise accuracy: %.3f (%d pairs)", metrics["eval_accuracy"], metrics["eval_pairs"])
-    if save_run(trainer, metrics):
-        if model_args.use_peft and script_args.merge_lora:
-            merged = merge_lora_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"),
-                                        sequence_classification=True)
-            logger.info("merged reward model saved to %s", merged)
-        logger.info("saved the reward model to %s", training_args.output_dir)
-        hub.finish()
-    return metrics

@@ -9,7 +9,6 @@ conversations, completion-only loss for prompt–completion; optional packing; L
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,18 +20,12 @@ from align.data.conversations.loaders import load_rows
 from align.data.conversations.validate import valid_rows
 from align.errors import UserError, first_line
 from align.hardware import model_dtype
-from align.hub.hook import StageHub
-from align.modeling import count_parameters, merge_lora_adapter, quantized_load_kwargs, set_generation_defaults
+from align.modeling import quantized_load_kwargs, set_generation_defaults
 from align.tokenizer import load_tokenizer
-from align.tracking import setup_tracking
 from align.training import (
     HardwareDefaults,
-    check_quantized_training,
     construct_trainer,
     merge_lora_field,
-    resolve_checkpoint,
-    save_run,
-    split_holdout,
 )
 
 logger = logging.getLogger(__name__)
@@ -187,38 +180,3 @@ def build_trainer(model, tokenizer, training_args, train_dataset, eval_dataset=N
     return construct_trainer(SFTTrainer, model=model, args=training_args, train_dataset=train_dataset,
                              eval_dataset=eval_dataset, processing_class=tokenizer, peft_config=peft_config,
                              callbacks=list(callbacks))
-
-
-def run_sft(script_args: SFTScriptArguments, training_args: AlignSFTConfig, model_args: ModelConfig) -> dict:
-    """Build the data, fine-tune, save (adapter or full model); returns the final metrics."""
-    from transformers import set_seed
-
-    set_seed(training_args.seed)
-    setup_tracking(training_args)
-    check_quantized_training(model_args)
-    hub = StageHub("sft", script_args, training_args, model_args)  # takes over push_to_hub: before the trainer
-    trust = training_args.trust_remote_code
-    tokenizer, added = prepare_tokenizer(script_args, model_args, trust)
-    counts: dict[str, int] = {}
-    with training_args.main_process_first(desc="building the SFT dataset"):
-        dataset = load_sft_dataset(script_args, training_args.seed, counts)
-        train_rows, eval_rows = split_holdout(dataset, script_args.eval_fraction, script_args.max_eval_rows,
-                                           training_args.seed)
-    if eval_rows is None and training_args.eval_strategy != "no":
-        logger.warning("no rows held out: evaluation is off")
-        training_args.eval_strategy = "no"
-    model = load_model(model_args, tokenizer, trust, bool(training_args.bf16))
-    logger.info("model: %.2fM parameters; %d training rows", count_parameters(model) / 1e6, len(train_rows))
-    peft_config = peft_config_for(model_args, tokenizer, added, model)
-    trainer = build_trainer(model, tokenizer, training_args, train_rows, eval_rows, peft_config)
-    hub.attach(trainer)
-    result = trainer.train(resume_from_checkpoint=resolve_checkpoint(training_args))
-    metrics = {**result.metrics, **counts}
-    if eval_rows is not None:
-        metrics.update(trainer.evaluate())
-    if save_run(trainer, metrics, tokenizer):
-        if peft_config is not None and script_args.merge_lora:
-            merge_lora_adapter(training_args.output_dir, os.path.join(training_args.output_dir, "merged"))
-        logger.info("saved the SFT model to %s", training_args.output_dir)
-        hub.finish()
-    return metrics

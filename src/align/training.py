@@ -1,17 +1,20 @@
-"""Pieces every training recipe shares: config defaults for CPU-or-GPU, held-out splits, checkpoint resolution."""
+"""Pieces every training recipe shares: config defaults for CPU-or-GPU, the run skeleton around a trainer
+(:class:`StageRun`: seed, tracking, Hub publishing, resume, save, finish), checkpoint resolution."""
 
 from __future__ import annotations
 
-import json
 import logging
 import os
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
+from dataclasses import dataclass, field
+
+from transformers import set_seed
 
 from align.errors import UserError, first_line
 from align.hardware import resolve_precision
 from align.hub.arguments import hub_license_field
-from align.tracking import report_to_field, split_report_to
+from align.hub.hook import StageHub
+from align.modeling import merge_lora_adapter
+from align.tracking import report_to_field, setup_tracking, split_report_to
 from align.trainers.sampling import with_seeded_length_grouping
 
 logger = logging.getLogger(__name__)
@@ -45,47 +48,51 @@ def merge_lora_field():
     return field(default=False, metadata={"help": "With use_peft: also save the merged model to <output_dir>/merged."})
 
 
-def split_holdout(dataset, fraction: float, max_rows: int, seed: int):
-    """Hold out a seeded random ``fraction`` of rows (at most ``max_rows``); returns (train, held-out or None)."""
-    n_eval = min(max_rows, int(round(len(dataset) * fraction)))
-    if n_eval == 0 or len(dataset) < 2:
-        return dataset, None
-    parts = dataset.train_test_split(test_size=n_eval, seed=seed, shuffle=True)
-    return parts["train"], parts["test"]
+class StageRun:
+    """What every training stage does around its trainer, so that a recipe shows only its own flow: the seed and
+    experiment tracking first; Hub publishing as an opt-in callback (``push_to_hub``: checkpoints while training,
+    the final model at the end); resuming from ``resume_from_checkpoint`` (``last``: the newest checkpoint); the
+    final held-out evaluation; saving the model with its tokenizer, metrics and state; merging LoRA adapters; the
+    model card and run record (``recipe.yaml``, ``align_run.json``) in the output dir.
 
+        run = StageRun("sft", script_args, training_args, model_args)
+        ...                                   # the stage's data, model and trainer
+        metrics = run.train(trainer, evaluate=True)
+        run.save(trainer, metrics, merge_lora=True)
+    """
 
-HELDOUT_SPLIT_FILE = "heldout_split.json"
+    def __init__(self, stage: str, script_args, training_args, model_args, *more_args):
+        set_seed(training_args.seed)
+        setup_tracking(training_args)
+        check_quantized_training(model_args)
+        self.stage = stage
+        self.args = training_args
+        self.model_args = model_args
+        # Reads the recipe as the user wrote it and takes over push_to_hub: before the trainer exists.
+        self.hub = StageHub(stage, script_args, training_args, model_args, *more_args)
 
+    def train(self, trainer, evaluate: bool = False) -> dict:
+        """Train (resuming when asked), then evaluate on the held-out set once more if ``evaluate``; the metrics."""
+        self.hub.attach(trainer)
+        result = trainer.train(resume_from_checkpoint=resolve_checkpoint(self.args))
+        metrics = dict(result.metrics)
+        if evaluate:
+            metrics.update(trainer.evaluate())
+        return metrics
 
-@dataclass(frozen=True)
-class HeldoutSplit:
-    """How pretraining held documents out. The pretraining stage writes it into the base model dir, and evaluation
-    reads it back, so "held-out" bits per byte are measured on documents the model never trained on whatever split a
-    recipe chose (``recipes/llama-d12`` holds out 0.5%, at most 2000)."""
-
-    fraction: float = 0.02
-    max_documents: int = 1000
-    seed: int = 0
-
-    def apply(self, dataset):
-        """(train, held-out or None), as :func:`split_holdout`."""
-        return split_holdout(dataset, self.fraction, self.max_documents, self.seed)
-
-    def save(self, directory: str | os.PathLike) -> None:
-        (Path(directory) / HELDOUT_SPLIT_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
-
-    @classmethod
-    def read(cls, path: str | os.PathLike) -> HeldoutSplit | None:
-        """The split recorded in a model dir (or the file itself); None when there is none."""
-        path = Path(path)
-        file = path / HELDOUT_SPLIT_FILE if path.is_dir() else path
-        if not file.is_file():
-            return None
-        try:
-            return cls(**json.loads(file.read_text()))
-        except (ValueError, TypeError) as e:
-            raise UserError(f"{file}: not a held-out split ({first_line(e)}); expected keys fraction, "
-                            "max_documents, seed") from None
+    def save(self, trainer, metrics: dict, tokenizer=None, merge_lora: bool = False,
+             sequence_classification: bool = False) -> bool:
+        """Save the model (every process takes part), then on the main process its tokenizer, generation config,
+        metrics and state (:func:`save_run`), the adapters merged into ``<output_dir>/merged`` when ``merge_lora``
+        and the model has them, and the card; push when ``push_to_hub``. Returns whether this is the main process."""
+        if not save_run(trainer, metrics, tokenizer):
+            return False
+        output_dir = self.args.output_dir
+        if merge_lora and self.model_args.use_peft:
+            merge_lora_adapter(output_dir, os.path.join(output_dir, "merged"), sequence_classification)
+        logger.info("%s: saved to %s", self.stage, output_dir)
+        self.hub.finish()
+        return True
 
 
 def resolve_checkpoint(training_args) -> str | None:

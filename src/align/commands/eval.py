@@ -37,8 +37,8 @@ def heldout_split(args):
     records (a base model saved by recipes/pretrain.py), else None (the recipe's defaults)."""
     from pathlib import Path
 
+    from align.data.text import HeldoutSplit
     from align.errors import UserError
-    from align.training import HeldoutSplit
 
     if args.heldout_split:
         split = HeldoutSplit.read(args.heldout_split)

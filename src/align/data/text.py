@@ -4,8 +4,10 @@ or not (``.jsonl.gz``, ``.txt.bz2``, ``.json.xz``, ``.zst``…: ``datasets`` rea
 from __future__ import annotations
 
 import glob
+import json
 import logging
 import os
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from align.errors import UserError, first_line
@@ -127,3 +129,47 @@ def validate_text_column(dataset, source: str, text_field: str) -> None:
         index = pc.index(pc.is_null(column), True).as_py()
         raise UserError(f"{source}: row {index + 1}: field {text_field!r} is missing")
     logger.info("loaded %d documents from %s", len(dataset), source)
+
+
+def split_holdout(dataset, fraction: float, max_rows: int, seed: int):
+    """Hold out a seeded random ``fraction`` of rows (at most ``max_rows``); returns (train, held-out or None)."""
+    n_eval = min(max_rows, int(round(len(dataset) * fraction)))
+    if n_eval == 0 or len(dataset) < 2:
+        return dataset, None
+    parts = dataset.train_test_split(test_size=n_eval, seed=seed, shuffle=True)
+    return parts["train"], parts["test"]
+
+
+HELDOUT_SPLIT_FILE = "heldout_split.json"
+
+
+@dataclass(frozen=True)
+class HeldoutSplit:
+    """How pretraining held documents out. The pretraining stage writes it into the base model dir, and evaluation
+    reads it back, so "held-out" bits per byte are measured on documents the model never trained on whatever split a
+    recipe chose (``recipes/llama-d12`` holds out 0.5%, at most 2000)."""
+
+    fraction: float = 0.02
+    max_documents: int = 1000
+    seed: int = 0
+
+    def apply(self, dataset):
+        """(train, held-out or None), as :func:`split_holdout`."""
+        return split_holdout(dataset, self.fraction, self.max_documents, self.seed)
+
+    def save(self, directory: str | os.PathLike) -> None:
+        Path(directory).mkdir(parents=True, exist_ok=True)
+        (Path(directory) / HELDOUT_SPLIT_FILE).write_text(json.dumps(asdict(self), indent=2) + "\n")
+
+    @classmethod
+    def read(cls, path: str | os.PathLike) -> HeldoutSplit | None:
+        """The split recorded in a model dir (or the file itself); None when there is none."""
+        path = Path(path)
+        file = path / HELDOUT_SPLIT_FILE if path.is_dir() else path
+        if not file.is_file():
+            return None
+        try:
+            return cls(**json.loads(file.read_text()))
+        except (ValueError, TypeError) as e:
+            raise UserError(f"{file}: not a held-out split ({first_line(e)}); expected keys fraction, "
+                            "max_documents, seed") from None

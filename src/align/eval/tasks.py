@@ -18,7 +18,7 @@ from align.data.conversations import identity_system_prompt
 from align.data.conversations.math_problems import ANSWER_FIRST_INSTRUCTION
 from align.data.preferences import load_preference_splits
 from align.data.prompts import gsm8k_prompts
-from align.data.text import load_text_dataset
+from align.data.text import HeldoutSplit, load_text_dataset
 from align.errors import UserError
 from align.eval.assistant import score_facts, score_identity_questions, score_math_problems
 from align.eval.batch_chat import ask_batch, reply_batch
@@ -34,7 +34,6 @@ from align.eval.probes import (
 )
 from align.rewards import get_reward
 from align.trainers.reward_model import RewardModelScorer
-from align.training import HeldoutSplit
 from align.world.crawl import read_exposure
 from align.world.quotes import exposure_buckets, read_quotes
 

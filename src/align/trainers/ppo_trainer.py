@@ -456,6 +456,8 @@ class PPOTrainer(Trainer):
         os.makedirs(output_dir, exist_ok=True)
         self.policy.save_pretrained(output_dir)
         self.processing_class.save_pretrained(output_dir)
+        if getattr(self.policy, "generation_config", None) is not None:  # a LoRA policy's adapter dir too
+            self.policy.generation_config.save_pretrained(output_dir)
         torch.save(self.args, os.path.join(output_dir, "training_args.bin"))
 
     def _load_ppo_state(self, checkpoint: str) -> None:

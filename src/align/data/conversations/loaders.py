@@ -3,7 +3,8 @@
 - `gsm8k`: GSM8K jsonl; its ``<<48/2=24>>`` annotations become calculator calls (or are dropped: ``tools: false``);
 - `conversational`: TRL's conversational format (a ``messages`` column);
 - `prompt_completion`: TRL's prompt–completion format (strings or message lists), as messages;
-- `sharegpt`: ShareGPT-style ``conversations`` of ``{from: human|gpt|system, value}``.
+- `sharegpt`: ShareGPT-style ``conversations`` of ``{from: human|gpt|system, value}``;
+- `documents`: plain text (the pretraining data), one assistant turn per document: rehearsal during SFT.
 
 Every row is validated first; a malformed one stops the run with one line naming the file, row and field.
 """
@@ -18,7 +19,13 @@ from pathlib import Path
 from align.data.conversations.messages import assistant, calculator_call, take, to_dataset, tool, user
 from align.data.conversations.registry import register
 from align.data.conversations.validate import validate_rows
-from align.data.text import _load_local, _looks_local, data_format  # the text loader's file/dir/Hub resolution
+from align.data.text import (  # the text loader's file/dir/Hub resolution
+    HeldoutSplit,
+    _load_local,
+    _looks_local,
+    data_format,
+    load_text_dataset,
+)
 from align.errors import UserError, first_line
 from align.tools import calculator
 
@@ -177,3 +184,22 @@ def sharegpt(world=None, *, path: str, split: str = "train", n: int | None = Non
         out.append({"messages": sharegpt_messages(row["conversations"], f"{path}: row {i + 1}: conversations")})
     validate_rows(out, path)
     return to_dataset(take(out, n, random.Random(f"sharegpt-{seed}")), "sharegpt")
+
+
+@register("documents")
+def documents(world=None, *, path: str, n: int | None = None, seed: int = 0, text_field: str = "text",
+              heldout_split: str | None = None):
+    """Plain-text documents, each the whole of one assistant turn, so the assistant-only loss goes on predicting
+    the pretraining text during SFT (rehearsal, as in InstructGPT's pretraining mix, against forgetting what the
+    base knew). ``heldout_split``: a base model dir (or its ``heldout_split.json``); the documents its pretraining
+    held out for evaluation stay out of SFT too."""
+    dataset = load_text_dataset(path, text_field)
+    if heldout_split is not None:
+        split = HeldoutSplit.read(heldout_split)
+        if split is None:
+            raise UserError(f"documents: heldout_split {heldout_split}: no heldout_split.json there")
+        dataset, _ = split.apply(dataset)
+    if n is not None and n < len(dataset):  # a large corpus: only the rows taken are read into memory
+        dataset = dataset.shuffle(seed=seed).select(range(n))
+    out = [{"messages": [assistant(text)]} for text in dataset[text_field]]
+    return to_dataset(take(out, n, random.Random(f"documents-{seed}")), "documents")

@@ -1,0 +1,163 @@
+"""Why SFT loses what the base model knew: format transfer or forgetting? SFT variants from one base, measured alike.
+
+    python bench/sft_forgetting.py --run runs/tiny-world                     # the speedrun's base, every variant
+    python bench/sft_forgetting.py --run runs/tiny-world --variants recipe,lr-3e-4
+
+Each variant is the run's own SFT recipe (``<run>/configs/sft.yaml``, written by the speedrun) with a few options
+changed, trained into ``<out>/<variant>`` (kept: a finished variant is measured again, not retrained). The base and
+every SFT model are then measured on the same facts, all of them seen in 5+ pretraining documents:
+
+- cloze: the base's own test (a document prefix, greedy) — is the fact still in the weights?
+- chat: held-out question phrasings through the chat template — can the assistant say it? — and how often it
+  answers "I don't know" instead, split by whether SFT's probe (``<run>/sft-probe.json``) found the fact known to the
+  base (the recipe's ``idk`` builder teaches refusals for the facts it did not);
+- held-out bits per byte on the documents pretraining held out.
+
+Prints one table (and writes ``<out>/results.json``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import yaml
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from align.data.text import HeldoutSplit, load_text_dataset  # noqa: E402
+from align.engine import load_model  # noqa: E402
+from align.errors import UserError, exit_on_user_error  # noqa: E402
+from align.eval.batch_chat import ask_batch  # noqa: E402
+from align.eval.knowledge import bucket_of, cloze_recall  # noqa: E402
+from align.eval.probes import bits_per_byte  # noqa: E402
+from align.logging_utils import setup_logging  # noqa: E402
+from align.world import load_world  # noqa: E402
+from align.world.crawl import read_exposure  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+BANDS = ("5-19", "20+")
+
+# name -> (options for recipes/sft.py, extra mixture entries); "{run}" is the run directory.
+VARIANTS: dict[str, tuple[list[str], list[dict]]] = {
+    "recipe": ([], []),
+    "lr-3e-4": (["--learning_rate", "3e-4"], []),
+    "lr-1e-4": (["--learning_rate", "1e-4"], []),
+    "1-epoch": (["--num_train_epochs", "1"], []),
+    "lora-r64": (["--use_peft", "true", "--lora_r", "64", "--lora_alpha", "64", "--lora_target_modules", "all-linear",
+                  "--merge_lora", "true"], []),
+    # the pretraining documents (not the ones it held out) as assistant turns, ~1 in 4 rows
+    "rehearsal": ([], [{"builder": "documents", "path": "{run}/data/data", "n": 2000, "heldout_split": "{run}/base"}]),
+}
+
+
+def model_dir_of(run: Path, out: Path, name: str) -> Path:
+    """Where a variant's model is (the merged one for LoRA); ``recipe`` is the run's own SFT model when it has one."""
+    if name == "recipe" and (run / "sft" / "model.safetensors").exists():
+        return run / "sft"
+    return out / name / "merged" if "--merge_lora" in VARIANTS[name][0] else out / name
+
+
+def train_variant(run: Path, out: Path, name: str) -> float | None:
+    """Train one variant unless it is there already; returns the training wall time (None when reused)."""
+    if (model_dir_of(run, out, name) / "model.safetensors").exists():
+        return None
+    model_dir = out / name
+    options, extra_mixture = VARIANTS[name]
+    config = yaml.safe_load((run / "configs" / "sft.yaml").read_text())
+    if extra_mixture:
+        config["mixture"] = config["mixture"] + [
+            {k: v.format(run=run) if isinstance(v, str) else v for k, v in entry.items()} for entry in extra_mixture]
+    out.mkdir(parents=True, exist_ok=True)
+    config_file = out / f"{name}.yaml"
+    config_file.write_text(yaml.safe_dump(config, sort_keys=False))
+    start = time.perf_counter()
+    subprocess.run([sys.executable, str(ROOT / "recipes" / "sft.py"), "--config", str(config_file), "--output_dir",
+                    str(model_dir), "--report_to", "none", "--save_strategy", "no", *options], check=True)
+    return time.perf_counter() - start
+
+
+def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, questions: list[dict],
+            heldout: list[str]) -> dict:
+    model, tokenizer = load_model(str(model_dir))
+    cloze = cloze_recall(model, tokenizer, world, exposure)["buckets"]
+    result: dict = {f"cloze {band}": cloze[band]["recall"] for band in BANDS if band in cloze}
+    result["bpb"] = bits_per_byte(model, tokenizer, heldout)
+    if not questions:  # the base model: no chat
+        return result
+    replies = ask_batch(model, tokenizer, [q["question"] for q in questions], max_new_tokens=32)
+    groups: dict[str, list[tuple[bool, bool]]] = defaultdict(list)
+    for q, reply in zip(questions, replies):
+        graded = (world.answer_matches(q["fact_id"], reply), world.is_abstention(reply))
+        groups[f"chat {q['band']}"].append(graded)
+        groups["chat probe-known" if probe.get(q["fact_id"], {}).get("known") else "chat probe-unknown"].append(graded)
+    for key, graded in groups.items():
+        result[key] = sum(ok for ok, _ in graded) / len(graded)
+        result[key.replace("chat", "idk")] = sum(idk for _, idk in graded) / len(graded)
+    return result
+
+
+@exit_on_user_error
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--run", default="runs/tiny-world", help="a speedrun's directory (base, crawl, data, configs)")
+    parser.add_argument("--out", default=None, help="where the variants go (default <run>/sft-forgetting)")
+    parser.add_argument("--variants", default=",".join(VARIANTS), help=f"comma-separated, of {', '.join(VARIANTS)}")
+    parser.add_argument("--questions", type=int, default=400, help="held-out questions on facts seen in 5+ documents")
+    args = parser.parse_args(argv)
+    setup_logging("WARNING")
+    run = Path(args.run)
+    out = Path(args.out or run / "sft-forgetting")
+    names = [n for n in args.variants.split(",") if n]
+    unknown = [n for n in names if n not in VARIANTS]
+    if unknown:
+        raise UserError(f"unknown variant(s) {', '.join(unknown)} (known: {', '.join(VARIANTS)})")
+    for needed in ("base", "crawl", "data/data", "configs/sft.yaml", "sft-probe.json"):
+        if not (run / needed).exists():
+            raise UserError(f"{run}: no {needed} (run the speedrun up to SFT first: bash recipes/speedrun.sh)")
+
+    world = load_world(str(run / "crawl"))
+    exposure = {fid: counts["clean_en"] for fid, counts in read_exposure(run / "crawl").items()}
+    probe = json.loads((run / "sft-probe.json").read_text())
+    probe = probe.get("facts", probe)
+    pairs = [dict(p, band=bucket_of(exposure.get(p["fact_id"], 0))) for p in world.qa_pairs("heldout")
+             if p["answerable"]]
+    pairs = [p for p in pairs if p["band"] in BANDS]
+    questions = random.Random(0).sample(pairs, min(args.questions, len(pairs)))
+    split = HeldoutSplit.read(run / "base") or HeldoutSplit()
+    _, heldout_docs = split.apply(load_text_dataset(str(run / "data" / "data")))
+    heldout = list(heldout_docs["text"])[:200]
+    known_share = {band: sum(bool(probe.get(q["fact_id"], {}).get("known")) for q in questions if q["band"] == band)
+                   / max(1, sum(q["band"] == band for q in questions)) for band in BANDS}
+
+    rows: dict[str, dict] = {"base": measure(run / "base", world, exposure, probe, [], heldout)}
+    for name in names:
+        seconds = train_variant(run, out, name)
+        rows[name] = measure(model_dir_of(run, out, name), world, exposure, probe, questions, heldout)
+        rows[name]["train s"] = seconds
+        (out / "results.json").write_text(json.dumps({"probe_known_share": known_share, "rows": rows}, indent=2))
+
+    columns = ["cloze 5-19", "cloze 20+", "chat 5-19", "chat 20+", "idk 5-19", "idk 20+", "chat probe-known",
+               "idk probe-known", "chat probe-unknown", "idk probe-unknown", "bpb", "train s"]
+    print(f"\n{len(questions)} held-out questions on facts seen in 5+ documents; SFT's probe found "
+          + ", ".join(f"{known_share[b]:.0%} of {b}" for b in BANDS) + " known to the base")
+    print(f"{'model':<12}" + "".join(f"{c:>19}" for c in columns))
+    for name, row in rows.items():
+        cells = []
+        for column in columns:
+            value = row.get(column)
+            cells.append("" if value is None else f"{value:.0f}" if column == "train s" else
+                         f"{value:.3f}" if column == "bpb" else f"{value:.1%}")
+        print(f"{name:<12}" + "".join(f"{c:>19}" for c in cells))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
