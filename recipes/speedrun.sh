@@ -86,9 +86,9 @@ stage base python recipes/pretrain.py --config "$(config pretrain)" --resume_fro
 stage sft python recipes/sft.py --config "$(config sft)" --resume_from_checkpoint last "${SFT[@]}"
 stage preferences align preferences --model "$OUT/sft$MERGED" --world "$OUT/crawl" --out "$OUT/preferences" \
   --seed "$SEED" --overwrite "${PREFS[@]}"
-stage reward python recipes/reward.py --config "$(config reward)" "${REWARD[@]}"
+stage reward_model python recipes/reward_model.py --config "$(config reward_model)" "${REWARD[@]}"
 stage grpo python recipes/grpo.py --config "$(config grpo)" --resume_from_checkpoint last "${GRPO[@]}"
-stage rlhf python recipes/ppo.py --config "$(config ppo)" --resume_from_checkpoint last "${PPO[@]}"
+stage ppo python recipes/ppo.py --config "$(config ppo)" --resume_from_checkpoint last "${PPO[@]}"
 
 evaluate() {  # evaluate NAME MODEL KIND [extra align eval args]
   local name=$1 model=$2 kind=$3 split=(); shift 3
@@ -108,8 +108,8 @@ run_evals() {
   fi
   evaluate SFT "$OUT/sft$MERGED" chat "${EVAL_TASKS[@]}"
   evaluate RL "$OUT/grpo$MERGED" chat --tasks "math${gsm8k:+,gsm8k}" "${gsm8k[@]}"
-  evaluate RLHF "$OUT/rlhf" chat --tasks win_rate,reward_model,hallucination --against "$OUT/sft$MERGED" \
-    --reward-model "$OUT/reward$MERGED" --preferences "$OUT/preferences"
+  evaluate RLHF "$OUT/ppo" chat --tasks win_rate,reward_model,hallucination --against "$OUT/sft$MERGED" \
+    --reward-model "$OUT/reward_model$MERGED" --preferences "$OUT/preferences"
 }
 stage eval run_evals
 align report --run "$OUT" > /dev/null

@@ -45,7 +45,7 @@ def test_cli_names_what_the_model_dir_lacks(dirs, capsys, kind, verb):
 
 
 @pytest.mark.parametrize("kind", ["tokenizer", "interrupted"])
-@pytest.mark.parametrize("stage", ["sft", "reward", "grpo", "dpo", "ppo", "pretrain"])
+@pytest.mark.parametrize("stage", ["sft", "reward_model", "grpo", "dpo", "ppo", "pretrain"])
 def test_recipe_model_name_or_path_names_what_the_dir_lacks(dirs, tmp_path, capsys, kind, stage):
     code, _, err = run_cli(load_recipe(stage).main, ["--model_name_or_path", str(dirs[kind]), "--output_dir",
                                                      str(tmp_path / "out"), "--report_to", "none"], capsys)

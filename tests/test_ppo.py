@@ -312,7 +312,7 @@ def test_tiny_world_recipe_config_parses(tmp_path):
     config_path = Path(__file__).resolve().parents[1] / "recipes" / "tiny-world" / "ppo.yaml"
     script_args, args, model_args = parse_recipe_args(make_parser(), ["--config", str(config_path), "--output_dir",
                                                                       str(tmp_path), "--bf16", "false"])
-    assert script_args.reward_model == "runs/tiny-world/reward" and model_args.model_name_or_path
+    assert script_args.reward_model == "runs/tiny-world/reward_model" and model_args.model_name_or_path
     assert args.rollout_batch_size == 32 and args.gradient_accumulation_steps == 2 and args.patience == 3
 
 

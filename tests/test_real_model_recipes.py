@@ -29,7 +29,7 @@ SMALL = {
     "pretrain": ["--block_size", "64", "--per_device_train_batch_size", "2", "--eval_fraction", "0.05",
                  "--per_device_eval_batch_size", "2", "--sample_max_new_tokens", "4"],
     "sft": ["--max_length", "160", "--per_device_train_batch_size", "2", "--dataset_num_proc", "1"],
-    "reward": ["--max_length", "128", "--per_device_train_batch_size", "2", "--per_device_eval_batch_size", "4",
+    "reward_model": ["--max_length", "128", "--per_device_train_batch_size", "2", "--per_device_eval_batch_size", "4",
                "--dataset_num_proc", "1"],
     "grpo": ["--num_generations", "2", "--per_device_train_batch_size", "4", "--max_completion_length", "8",
              "--train_problems", "8", "--heldout_problems", "2", "--heldout_every", "1"],
@@ -125,7 +125,7 @@ def test_every_family_config_is_run_here():
     assert {c.parent.name for c in CONFIGS} == set(FAMILIES)
     for family in FAMILIES:  # SFT, reward model and GRPO, each with a QLoRA variant
         names = {c.stem for c in CONFIGS if c.parent.name == family}
-        assert {"sft", "sft-qlora", "reward", "reward-qlora", "grpo", "grpo-qlora"} <= names, family
+        assert {"sft", "sft-qlora", "reward_model", "reward_model-qlora", "grpo", "grpo-qlora"} <= names, family
     assert all((RECIPES_DIR / f"{stage_of(c)}.py").is_file() for c in CONFIGS)
 
 
@@ -203,7 +203,7 @@ def test_assistant_only_loss_covers_the_reply_and_its_end_of_turn(family, stand_
     assert tok.convert_tokens_to_ids(IM_END) in model.generation_config.eos_token_id
 
 
-@pytest.mark.parametrize("config", [c for c in CONFIGS if stage_of(c) == "reward"], ids=config_id)
+@pytest.mark.parametrize("config", [c for c in CONFIGS if stage_of(c) == "reward_model"], ids=config_id)
 def test_reward_config_runs(config, stand_ins, sft_runs, tmp_path_factory, tmp_path):
     spec = yaml.safe_load(config.read_text())
     model = stand_ins.get(spec["model_name_or_path"])
@@ -213,7 +213,7 @@ def test_reward_config_runs(config, stand_ins, sft_runs, tmp_path_factory, tmp_p
     data = preference_dir(tmp_path / "pairs", implicit_prompt="ultrafeedback" in spec["dataset_name"])
     out = tmp_path / "out"
     metrics = run_config(config, ["--model_name_or_path", model, "--dataset_name", data, "--output_dir", str(out),
-                                  *COMMON, *SMALL["reward"]])
+                                  *COMMON, *SMALL["reward_model"]])
     assert len(losses(out)) == 2 and 0 <= metrics["eval_accuracy"] <= 1 and metrics["eval_pairs"] == 4
     if spec.get("use_peft"):
         adapter = json.loads((out / "adapter_config.json").read_text())
@@ -272,7 +272,7 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
         text = path.read_text().replace("runs/smollm2/", f"{run}/")
         configs[path.stem] = run / path.name
         configs[path.stem].write_text(text)
-    assert set(configs) == {"pretrain", "sft", "reward", "grpo", "ppo"}
+    assert set(configs) == {"pretrain", "sft", "reward_model", "grpo", "ppo"}
     world = ["--world", "0"]
 
     run_config(configs["pretrain"], ["--dataset_name", corpus_file, *COMMON, *SMALL["pretrain"]])
@@ -291,14 +291,14 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     assert tok.convert_tokens_to_ids(IM_END) in GenerationConfig.from_pretrained(sft / "merged").eos_token_id
 
     preference_dir(run / "preferences", implicit_prompt=False)
-    metrics = run_config(configs["reward"], [*COMMON, *SMALL["reward"]])
-    assert (run / "reward" / "merged" / "model.safetensors").is_file() and metrics["eval_pairs"] == 4
+    metrics = run_config(configs["reward_model"], [*COMMON, *SMALL["reward_model"]])
+    assert (run / "reward_model" / "merged" / "model.safetensors").is_file() and metrics["eval_pairs"] == 4
 
     metrics = run_config(configs["grpo"], [*world, *COMMON, *SMALL["grpo"]])
     assert "heldout_accuracy_end" in metrics and (run / "grpo" / "merged" / "model.safetensors").is_file()
 
     run_recipe("ppo", ["--config", str(configs["ppo"]), "--bf16", "false", *world, *COMMON, *CPU_SMALL["ppo"]])
-    assert (run / "rlhf" / "adapter_config.json").is_file()
+    assert (run / "ppo" / "adapter_config.json").is_file()
 
 
 def test_bf16_recipes_load_fp32_where_the_cpu_has_no_native_bf16(monkeypatch, caplog):

@@ -9,7 +9,7 @@ import pytest
 from align.config import parse_recipe_args
 
 ROOT = Path(__file__).resolve().parents[1]
-PARSERS = {"pretrain": "align.pretraining", "sft": "align.sft", "reward": "align.reward_model", "dpo": "align.dpo",
+PARSERS = {"pretrain": "align.pretraining", "sft": "align.sft", "reward_model": "align.reward_model", "dpo": "align.dpo",
            "grpo": "align.grpo", "ppo": "align.ppo"}
 
 

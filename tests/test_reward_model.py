@@ -36,7 +36,7 @@ def pairs_dir(tmp_path_factory) -> str:
 
 
 def _reward(argv):
-    return run_recipe("reward", argv)
+    return run_recipe("reward_model", argv)
 
 
 def test_reward_model_learns_a_preference_and_saves_a_classifier(tiny_model_dir, pairs_dir, tmp_path):
@@ -76,14 +76,14 @@ def test_bad_pair_exits_with_one_line(tiny_model_dir, tmp_path, capsys):
     data = tmp_path / "pairs.jsonl"
     rows = [{"prompt": "Q?", "chosen": "Yes.", "rejected": "No."}, {"prompt": "Q?", "chosen": "Yes.", "rejected": "Yes."}]
     data.write_text("".join(json.dumps(r) + "\n" for r in rows))
-    code, _, err = run_cli(load_recipe("reward").main, ["--model_name_or_path", tiny_model_dir, "--dataset_name",
+    code, _, err = run_cli(load_recipe("reward_model").main, ["--model_name_or_path", tiny_model_dir, "--dataset_name",
                                                          str(data), "--output_dir", str(tmp_path / "out"), *FAST], capsys)
     assert code == 2 and err.strip() == f"error: {data}: row 2: chosen and rejected are the same"
     assert not (tmp_path / "out").exists()
 
 
 def test_missing_model_or_dataset_exits_with_one_line(tiny_model_dir, pairs_dir, tmp_path, capsys):
-    main = load_recipe("reward").main
+    main = load_recipe("reward_model").main
     code, _, err = run_cli(main, ["--model_name_or_path", str(tmp_path / "nope"), "--dataset_name", pairs_dir,
                                   "--output_dir", str(tmp_path / "o"), *FAST], capsys)
     assert code == 2 and err.startswith("error: ") and len(err.strip().splitlines()) == 1, err
@@ -128,7 +128,7 @@ def dirty_hh_dir(tmp_path_factory) -> Path:
 
 
 def test_dirty_pairs_stop_the_run_at_the_first_bad_row(tiny_model_dir, dirty_hh_dir, tmp_path, capsys):
-    code, _, err = run_cli(load_recipe("reward").main, ["--model_name_or_path", tiny_model_dir, "--dataset_name",
+    code, _, err = run_cli(load_recipe("reward_model").main, ["--model_name_or_path", tiny_model_dir, "--dataset_name",
                                                          str(dirty_hh_dir), "--output_dir", str(tmp_path / "out"),
                                                          *FAST], capsys)
     assert code == 2 and err == f"error: {dirty_hh_dir / 'train.jsonl'}: row 3: chosen[1].content: empty\n"

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-STAGES = ["crawl", "data", "tokenizer", "base", "sft", "preferences", "reward", "grpo", "rlhf", "eval"]
+STAGES = ["crawl", "data", "tokenizer", "base", "sft", "preferences", "reward_model", "grpo", "ppo", "eval"]
 
 
 def _speedrun(out: Path) -> subprocess.CompletedProcess:

@@ -95,7 +95,7 @@ def make_forced_model_dir(tiny_model_dir: str, out: Path, reply: str = FORCED_RE
 # without a browser ----------------------------------------------------------------------------------------------
 
 def test_store_appends_rows_the_reward_recipe_loads(tmp_path):
-    from align.data.preferences import load_preference_splits  # what recipes/reward.py reads pairs with
+    from align.data.preferences import load_preference_splits  # what recipes/reward_model.py reads pairs with
     from align.ui import Pair, PreferenceStore
 
     path = tmp_path / "labels" / "prefs.jsonl"

@@ -4,7 +4,7 @@ near itself by a KL penalty, while the simulated human's true preference (the *g
 
 Prompts: the tiny world's "describe an entity" task (``align.world.preference.describe_prompts``: held-out prompts
 are new in both entity and phrasing), or any dataset with a ``prompt`` column (``dataset_name``).
-Reward: ``reward_model`` (a sequence-classification model dir, e.g. ``runs/tiny-world/reward``) or ``rewards`` from
+Reward: ``reward_model`` (a sequence-classification model dir, e.g. ``runs/tiny-world/reward_model``) or ``rewards`` from
 :mod:`align.rewards` (weighted sum). Gold, for world prompts: ``align.world.preference:gold_score(world, entity_id,
 text)`` unless set otherwise. The world's task is imported by name when the recipe runs, not when this module loads.
 """

@@ -3,7 +3,7 @@ experiment plots, written as markdown + PNGs from what the stages left in ``runs
 
 Inputs (each optional; what is missing is left out): ``eval/*.json`` (written by ``align eval --out``),
 ``base/trainer_state.json`` (pretraining curves), ``grpo/trainer_state.json`` (the R1 curve),
-``rlhf/trainer_state.json`` (PPO: proxy vs gold reward), ``timings.tsv`` (stage wall times from the speedrun).
+``ppo/trainer_state.json`` (PPO: proxy vs gold reward), ``timings.tsv`` (stage wall times from the speedrun).
 """
 
 from __future__ import annotations
@@ -145,7 +145,7 @@ def _run_sections(run: Path, out: Path, prefix: str, stem: str) -> list[str]:
              ("GRPO: held-out accuracy and completion length (the R1 curve)",
               plot_heldout_curve(_history(run, "grpo"), out / f"{stem}grpo_curve.png")),
              ("PPO: proxy (reward-model) reward vs gold reward, and KL to the SFT model",
-              plot_reward_hacking(_history(run, "rlhf"), out / f"{stem}ppo_reward_hacking.png"))]
+              plot_reward_hacking(_history(run, "ppo"), out / f"{stem}ppo_reward_hacking.png"))]
     if "SFT" in by_name and "SFT-ablation" in by_name:
         plots.append(("Hallucination on unknown entities, with and without the \"I don't know\" data",
                       _plot_bars("Hallucination rate", {

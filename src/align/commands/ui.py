@@ -12,7 +12,7 @@ def register(subparsers) -> None:
         "ui", help="web UI: chat with a model, compare two, label preference pairs",
         description="Serves a Gradio app on HOST:PORT with three tabs: Chat (streamed replies, tool calls shown, the "
         "prompt's tokens), Compare (two models answer one prompt) and Label (rank two sampled answers; each pair is "
-        "appended to --preferences in the format recipes/reward.py takes). Needs `pip install -e \".[ui]\"`.")
+        "appended to --preferences in the format recipes/reward_model.py takes). Needs `pip install -e \".[ui]\"`.")
     p.add_argument("--model", required=True, metavar="DIR", help="model dir of any stage (base, SFT, RL, PPO) or Hub id")
     p.add_argument("--compare", default=None, metavar="DIR", help="a second model, for the Compare tab")
     p.add_argument("--preferences", default=None, metavar="OUT.jsonl", help="jsonl file the Label tab appends ranked pairs to")

@@ -32,7 +32,7 @@ STAGE_USE = {
     "pretraining": "A base model: it continues documents and does not follow instructions. Fine-tune it (SFT) "
                    "before chatting with it.",
     "sft": "A chat model: prompt it through its chat template (`apply_chat_template`).",
-    "reward": "Scores a whole conversation (prompt and answer, rendered with the chat template) with one number: "
+    "reward_model": "Scores a whole conversation (prompt and answer, rendered with the chat template) with one number: "
               "higher means preferred. For ranking answers and as an RLHF reward, not as a judge of truth or safety.",
     "dpo": "A chat policy tuned on preference pairs: prompt it through its chat template.",
     "grpo": "A chat policy tuned with reinforcement learning on verifiable rewards: prompt it through its chat "
@@ -47,8 +47,8 @@ LIMITATIONS = [
 ]
 STAGE_LIMITATIONS = {
     "pretraining": ["It can repeat training documents verbatim."],
-    "reward": ["A learnt proxy of the labeler's preferences from a limited set of pairs: a policy optimised "
-               "against it can find answers it scores highly that the labeler would not prefer (reward hacking)."],
+    "reward_model": ["A learnt proxy of the labeler's preferences from a limited set of pairs: a policy optimised "
+                     "against it can find answers it scores highly that the labeler would not prefer (reward hacking)."],
     "dpo": ["It learns only what its preference pairs separate; pairs that hinge on facts the model does not know "
             "teach it little."],
     "grpo": ["Rewarded only where answers can be checked (math, format): abilities the rewards do not measure "

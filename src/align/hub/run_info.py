@@ -29,13 +29,15 @@ STAGES = {
     "pretraining": Stage("Pretraining (base model)", "transformers.Trainer", "pretrain", "text-generation",
                          ("pretraining",)),
     "sft": Stage("Supervised fine-tuning (SFT)", "trl.SFTTrainer", "sft", "text-generation", ("trl", "sft")),
-    "reward": Stage("Reward model", "trl.RewardTrainer", "reward", "text-classification",
-                    ("trl", "reward-trainer", "reward-model")),
+    "reward_model": Stage("Reward model", "trl.RewardTrainer", "reward_model", "text-classification",
+                          ("trl", "reward-trainer", "reward-model")),
     "dpo": Stage("Direct preference optimisation (DPO)", "trl.DPOTrainer", "dpo", "text-generation", ("trl", "dpo")),
     "grpo": Stage("RL with verifiable rewards (GRPO)", "trl.GRPOTrainer", "grpo", "text-generation", ("trl", "grpo")),
     "rloo": Stage("RL with verifiable rewards (RLOO)", "trl.RLOOTrainer", "grpo", "text-generation", ("trl", "rloo")),
     "ppo": Stage("RLHF with PPO", "align.trainers.PPOTrainer", "ppo", "text-generation", ("ppo", "rlhf")),
 }
+RENAMED_STAGES = {"reward": "reward_model"}
+"""Stage names model dirs saved by earlier versions of align may record."""
 
 
 @dataclass
@@ -60,6 +62,7 @@ class RunInfo:
         if not path.is_file():
             return None
         raw = json.loads(path.read_text())
+        raw["stage"] = RENAMED_STAGES.get(raw.get("stage"), raw.get("stage"))
         return cls(**{k: v for k, v in raw.items() if k in {f.name for f in dataclasses.fields(cls)}})
 
 

@@ -2,7 +2,7 @@
 
     from align.trainers import PPOConfig, PPOTrainer, reward_model_reward
     trainer = PPOTrainer(model="runs/tiny-world/sft", args=PPOConfig(output_dir="out"), train_dataset=prompts,
-                         reward_model="runs/tiny-world/reward", gold_fn=gold)
+                         reward_model="runs/tiny-world/reward_model", gold_fn=gold)
     trainer.train()
 
 Modules, one concern each: ``ppo_config`` (settings), ``ppo_trainer`` (the loop), ``rollout`` (sampling and

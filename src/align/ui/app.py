@@ -147,7 +147,7 @@ def _compare_tab(gr, pool, names, system, compare):
 def _label_tab(gr, pool, names, system, store: PreferenceStore | None, prompts: PromptSource):
     if store is None:
         gr.Markdown("Start with `align ui --preferences OUT.jsonl` to rank answers here: each ranked pair is appended "
-                    "to OUT.jsonl, ready for `recipes/reward.py` (`dataset_name: OUT.jsonl`).")
+                    "to OUT.jsonl, ready for `recipes/reward_model.py` (`dataset_name: OUT.jsonl`).")
         return
     world_note = ("Prompts come from the tiny world's describe task; edit one to ask your own."
                   if prompts.prompts else "Type a prompt, sample two answers, pick the better one.")

@@ -1,5 +1,5 @@
 """Human labelling, the first step of RLHF: two sampled answers to one prompt, a person picks the better one, and the
-pair is appended to a jsonl file ``recipes/reward.py`` and ``recipes/dpo.py`` take as is (TRL's explicit-prompt
+pair is appended to a jsonl file ``recipes/reward_model.py`` and ``recipes/dpo.py`` take as is (TRL's explicit-prompt
 conversational preference format, checked by :mod:`align.data.preferences` before it is written). A tie or a skip
 is recorded too, as a row with both ``answers`` and a ``label`` (``tie`` / ``skip``) but no chosen/rejected: the
 preference loaders leave those rows out and count them."""

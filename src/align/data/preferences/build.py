@@ -8,7 +8,7 @@ Rows are TRL's explicit-prompt conversational preference format plus metadata::
      "chosen": [{"role": "assistant", "content": "..."}], "rejected": [{"role": "assistant", "content": "..."}],
      "entity_id": "E0042", "chosen_gold": 2.0, "rejected_gold": -1.5}
 
-Output directory: ``train.jsonl``, ``test.jsonl`` (what ``recipes/reward.py`` and ``recipes/dpo.py`` read),
+Output directory: ``train.jsonl``, ``test.jsonl`` (what ``recipes/reward_model.py`` and ``recipes/dpo.py`` read),
 ``samples.jsonl`` (every sample with its gold judgement) and ``summary.json``.
 """
 

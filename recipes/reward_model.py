@@ -1,8 +1,8 @@
 """Reward model: a scalar head on the SFT model, trained on preference pairs (Bradley–Terry, trl.RewardTrainer).
 
     align preferences --model runs/tiny-world/sft --world runs/tiny-world/crawl --out runs/tiny-world/preferences
-    python recipes/reward.py --config recipes/tiny-world/reward.yaml
-    accelerate launch recipes/reward.py --config recipes/tiny-world/reward.yaml --use_peft true
+    python recipes/reward_model.py --config recipes/tiny-world/reward_model.yaml
+    accelerate launch recipes/reward_model.py --config recipes/tiny-world/reward_model.yaml --use_peft true
 
 Any YAML key can be overridden on the command line (``--learning_rate 1e-4``); unknown keys are errors.
 """
@@ -17,7 +17,7 @@ from align.training import StageRun
 
 def train(script_args, training_args, model_args) -> dict:
     """Train the reward model, measure held-out pairwise accuracy, save; returns the metrics."""
-    run = StageRun("reward", script_args, training_args, model_args)
+    run = StageRun("reward_model", script_args, training_args, model_args)
 
     # 1. preference pairs (any format align.data.preferences reads), some held out; pairs left out are counted
     counts: dict[str, int] = {}
