@@ -22,7 +22,7 @@ checkpoint rotation, RNG/optimiser/scheduler state files — with its own ``trai
   ``objective/rlhf_reward``, ``objective/missing_eos_frac``, ``policy/{clipfrac,approxkl,entropy}``,
   ``loss/{policy,value}``, ``val/{ratio,clipfrac,value_mean}``, ``completions/mean_length``, ``learning_rate``,
   ``grad_norm``, ``episode``.
-* Held-out evaluation every ``eval_every`` steps; the best policy by ``stop_metric`` goes to ``<output_dir>/best``
+* Held-out evaluation every ``eval_every`` steps; the best policy by ``stop_metric`` (:mod:`.best_policy`) goes to ``<output_dir>/best``
   and, with ``load_best_policy_at_end``, back into the trainer at the end, so ``save_model()`` writes the best.
 """
 
@@ -44,6 +44,7 @@ from transformers.trainer_utils import TrainOutput, get_last_checkpoint, speed_m
 
 from align.errors import UserError, first_line
 from align.trainers.advantages import gae, masked_mean, masked_whiten, shaped_rewards
+from align.trainers.best_policy import BestPolicyCallback
 from align.trainers.inputs import check_inputs, load_policy, load_tokenizer, rows_of
 from align.trainers.kl_control import KLController
 from align.trainers.losses import entropy_from_logits, policy_loss, value_loss
@@ -118,7 +119,9 @@ class PPOTrainer(Trainer):
         self.reward_fn, self.gold_fn = reward_fn, gold_fn
         self.stop_ids = stop_ids_for(tokenizer, policy, args.stop_token, args.stop_token_id)
         self.kl_ctl = KLController(args.kl_coef, args.kl_target, args.kl_horizon)
-        self.best: dict = {"metric": None, "step": None, "bad_evals": 0}
+        # held-out early stopping and the best policy (a callback: evaluate() reports to it)
+        self.best_policy = BestPolicyCallback(self._save_policy, self._restore_policy)
+        self.add_callback(self.best_policy)
         self.callback_handler.model = policy  # callbacks (samples, held-out accuracy) see a generative model
         self._stat_totals: dict[str, float] = {}
 
@@ -208,7 +211,7 @@ class PPOTrainer(Trainer):
 
         self.control = self.callback_handler.on_train_begin(args, self.state, self.control)
         if args.eval_every and self.state.global_step == 0 and self.eval_dataset is not None:
-            self._evaluate_and_track()
+            self.evaluate()
         while self.state.global_step < total_steps and not self.control.should_training_stop:
             self.control = self.callback_handler.on_step_begin(args, self.state, self.control)
             metrics = self.ppo_step(model)
@@ -218,25 +221,17 @@ class PPOTrainer(Trainer):
             if self.control.should_log:
                 self.log(metrics)
             if args.eval_every and self.state.global_step % args.eval_every == 0:
-                self._evaluate_and_track()
+                self.evaluate()
             if self.control.should_save:
                 self._save_checkpoint(model, trial=None)
                 self.control = self.callback_handler.on_save(args, self.state, self.control)
 
-        best_dir = os.path.join(args.output_dir, "best")
-        if (args.load_best_policy_at_end and self.best["step"] is not None and self.best["step"] != self.state.global_step
-                and os.path.isdir(best_dir)):
-            accelerator.wait_for_everyone()
-            load_weights(self.policy, best_dir)
-            logger.info("the policy is the best one again: step %d, %s %.4f", self.best["step"],
-                        args.stop_metric, self.best["metric"])
         steps_run = self.state.global_step - first_step
         train_loss = self._stat_totals.get("loss", 0.0) / max(steps_run, 1)
         metrics = speed_metrics("train", start_time, num_samples=steps_run * self.global_rollout_size,
                                 num_steps=steps_run)
         metrics["train_loss"] = train_loss
-        if self.best["step"] is not None:
-            metrics.update({f"best_eval_{args.stop_metric}_reward": self.best["metric"], "best_step": self.best["step"]})
+        metrics.update(self.best_policy.summary(args))
         self.log(metrics)
         self.control = self.callback_handler.on_train_end(args, self.state, self.control)
         self.is_in_train = False
@@ -374,7 +369,7 @@ class PPOTrainer(Trainer):
         gathered = self.accelerator.gather(vector[None]).reshape(-1, len(keys)).mean(0)
         return dict(zip(keys, gathered.tolist()))
 
-    # evaluation and early stopping ---------------------------------------------------------------------------
+    # evaluation (early stopping and the best policy: BestPolicyCallback) ---------------------------------------------------------------------------
     def evaluate(self, eval_dataset=None, ignore_keys=None, metric_key_prefix: str = "eval") -> dict[str, float]:
         """Respond to the held-out prompts (greedy, or sampled with a fixed seed under a forked RNG so the
         training run's random stream is untouched); log ``eval/proxy_reward``, ``eval/gold_reward``, ``eval/kl``
@@ -413,25 +408,6 @@ class PPOTrainer(Trainer):
         self.control = self.callback_handler.on_evaluate(args, self.state, self.control, metrics=metrics)
         return metrics
 
-    def _evaluate_and_track(self) -> None:
-        """Evaluate; keep the best policy by ``stop_metric``; stop after ``patience`` evaluations without gain."""
-        args = self.args
-        metrics = self.evaluate()
-        value = metrics.get(f"eval/{args.stop_metric}_reward")
-        if value is None or math.isnan(value):
-            return
-        step = self.state.global_step
-        if self.best["metric"] is None or value > self.best["metric"] + args.min_delta:
-            self.best.update(metric=value, step=step, bad_evals=0)
-            if args.save_best_policy:
-                self._save_policy(os.path.join(args.output_dir, "best"))
-            return
-        self.best["bad_evals"] += 1
-        if args.patience is not None and self.best["bad_evals"] >= args.patience:
-            logger.info("early stopping at step %d: held-out %s reward %.4f, best %.4f at step %d", step,
-                        args.stop_metric, value, self.best["metric"], self.best["step"])
-            self.control.should_training_stop = True
-
     # saving --------------------------------------------------------------------------------------------------
     def save_model(self, output_dir: str | None = None, _internal_call: bool = False) -> None:
         """The policy (full model, or the LoRA adapter) with its tokenizer."""
@@ -447,7 +423,7 @@ class PPOTrainer(Trainer):
             output_dir = os.path.join(self._get_output_dir(trial), f"checkpoint-{self.state.global_step}")
             self.critic.save_pretrained(os.path.join(output_dir, "value"))
             with open(os.path.join(output_dir, PPO_STATE_NAME), "w") as f:
-                json.dump({"kl_controller": self.kl_ctl.state_dict(), "best": self.best}, f, indent=1)
+                json.dump({"kl_controller": self.kl_ctl.state_dict(), "best": self.best_policy.state}, f, indent=1)
 
     def _save_policy(self, output_dir: str) -> None:
         self.accelerator.wait_for_everyone()
@@ -460,6 +436,10 @@ class PPOTrainer(Trainer):
             self.policy.generation_config.save_pretrained(output_dir)
         torch.save(self.args, os.path.join(output_dir, "training_args.bin"))
 
+    def _restore_policy(self, directory: str) -> None:
+        self.accelerator.wait_for_everyone()  # the main process has finished writing it
+        load_weights(self.policy, directory)
+
     def _load_ppo_state(self, checkpoint: str) -> None:
         path = os.path.join(checkpoint, PPO_STATE_NAME)
         if not os.path.isfile(path):
@@ -467,7 +447,7 @@ class PPOTrainer(Trainer):
         with open(path) as f:
             state = json.load(f)
         self.kl_ctl.load_state_dict(state["kl_controller"])
-        self.best = state["best"]
+        self.best_policy.state = state["best"]
 
 
 # helpers --------------------------------------------------------------------------------------------------------
