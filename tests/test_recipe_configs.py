@@ -62,3 +62,34 @@ def test_recipe_help_leads_with_a_short_usage_naming_config(stage, capsys):
     assert code == 0 and head[0].endswith(" --config FILE.yaml [--KEY VALUE ...]")
     assert len(head) < 20 and f"recipes/{stage}.py --config recipes/" in out.split("\noptions:")[0]
     assert "--output_dir" in out  # every option still follows
+
+
+def test_run_placeholder_puts_every_path_of_a_recipe_in_one_run_dir(tmp_path):
+    """``${run}`` stands for the YAML's ``run`` (or ``--run DIR``) in every value: nested mixture options and
+    command-line values too; the recipe recorded for the model card holds the paths as used."""
+    from align.hub.recipe import recipe_yaml
+    from align.sft import make_parser
+
+    config = tmp_path / "sft.yaml"
+    config.write_text('run: runs/a\nmodel_name_or_path: ${run}/base\noutput_dir: ${run}/sft\n'
+                      'mixture:\n  - {builder: world_chat, n: 8, probe_results: "${run}/probe.json"}\n')
+    script_args, training_args, model_args = parse_recipe_args(make_parser(), ["--config", str(config)])
+    assert (model_args.model_name_or_path, training_args.output_dir) == ("runs/a/base", "runs/a/sft")
+    assert script_args.mixture == [{"builder": "world_chat", "n": 8, "probe_results": "runs/a/probe.json"}]
+
+    parsed = parse_recipe_args(make_parser(), ["--config", str(config), "--run", "/tmp/b/",
+                                               "--tokenizer_name_or_path", "${run}/tokenizer"])
+    assert parsed[2].model_name_or_path == "/tmp/b/base" and parsed[0].tokenizer_name_or_path == "/tmp/b/tokenizer"
+    recorded = recipe_yaml(*parsed)
+    assert recorded.startswith(f"# {config} with command-line overrides: tokenizer_name_or_path")
+    assert "model_name_or_path: /tmp/b/base" in recorded and "${run}" not in recorded
+
+
+def test_run_placeholder_without_a_run_is_one_line(tmp_path, capsys):
+    from conftest import load_recipe, run_cli
+
+    config = tmp_path / "sft.yaml"
+    config.write_text("model_name_or_path: ${run}/base\n")
+    code, _, err = run_cli(load_recipe("sft").main, ["--config", str(config)], capsys)
+    assert code == 2 and err == (f"error: config {config}: '${{run}}/base' uses ${{run}}, but no run directory is set "
+                                 "(a run key, or --run DIR)\n")

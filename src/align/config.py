@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 
 import yaml
 
@@ -15,7 +16,10 @@ from align.model_dir import check_model_dir
 
 USAGE = "%(prog)s --config FILE.yaml [--KEY VALUE ...]"
 CONFIG_HELP = ("--config FILE.yaml: a YAML mapping of the options below, each without its dashes\n"
-               "(the recipes/<model>/*.yaml files are ready to run).")
+               "(the recipes/<model>/*.yaml files are ready to run).\n"
+               "--run DIR: the run directory; ${run} in any value (YAML or command line) stands for it\n"
+               "(default: the YAML's run key), so one recipe writes every stage of a run under one dir.")
+RUN_PLACEHOLDER = "${run}"
 
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -28,22 +32,68 @@ def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = N
     one-line usage: the full argparse usage lists every option of the trainer's config (hundreds of lines)."""
     set_recipe_help(parser, doc)
     args = list(sys.argv[1:] if argv is None else argv)
+    run = _pop_option(args, "--run")
+    config, config_path, config_text = None, None, None
     if "--config" in args:
         index = args.index("--config")
         if index + 1 >= len(args):
             raise UserError("--config needs a YAML file")
-        check_config_file(args[index + 1])
-    try:
-        parsed = parser.parse_args_and_config(args)
-    except ValueError as err:
-        message = first_line(err)
-        if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
-            message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
-        raise UserError(message) from err
+        config_path = args[index + 1]
+        config = check_config_file(config_path)
+        config_run = config.pop("run", None)
+        run = run if run is not None else config_run
+        config = expand_run(config, run, f"config {config_path}")
+        config_text = yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=120)
+    args = [expand_run(arg, run, "the command line") for arg in args]
+    with tempfile.TemporaryDirectory() as tmp:
+        if config is not None:  # TRL's parser reads the config from a file: the one with ${run} filled in
+            expanded = os.path.join(tmp, "config.yaml")
+            with open(expanded, "w", encoding="utf-8") as f:
+                f.write(config_text)
+            args[args.index("--config") + 1] = expanded
+        try:
+            parsed = parser.parse_args_and_config(args)
+        except ValueError as err:
+            message = first_line(err)
+            if "Unknown arguments from config file" in message or "not used by the HfArgumentParser" in message:
+                message = f"unknown config key(s): {message.split(':', 1)[1].strip()}"
+            raise UserError(message) from err
     check_model_paths(parsed)
 
-    remember_recipe(parsed, args)  # for recipe.yaml and the model card
+    if config is not None:
+        args[args.index("--config") + 1] = config_path
+    remember_recipe(parsed, args, config_text)  # for recipe.yaml and the model card
     return parsed
+
+
+def _pop_option(args: list[str], option: str) -> str | None:
+    """Remove ``option VALUE`` (or ``option=VALUE``) from ``args``; its value, or None."""
+    for i, arg in enumerate(args):
+        if arg == option:
+            if i + 1 >= len(args):
+                raise UserError(f"{option} needs a value")
+            value = args[i + 1]
+            del args[i : i + 2]
+            return value
+        if arg.startswith(option + "="):
+            del args[i]
+            return arg.split("=", 1)[1]
+    return None
+
+
+def expand_run(value, run: str | None, where: str):
+    """``${run}`` in a value (strings, and inside lists and mappings) replaced by the run directory ``run``."""
+    if isinstance(value, str):
+        if RUN_PLACEHOLDER not in value:
+            return value
+        if run is None:
+            raise UserError(f"{where}: {value!r} uses ${{run}}, but no run directory is set (a run key, or --run DIR)")
+        return value.replace(RUN_PLACEHOLDER, str(run).rstrip("/"))
+    if isinstance(value, list):
+        return [expand_run(v, run, where) for v in value]
+    if isinstance(value, dict):
+        return {k: expand_run(v, run, where) for k, v in value.items()}
+    return value
 
 
 MODEL_OPTIONS = ("model_name_or_path", "reward_model", "value_model")
@@ -66,8 +116,9 @@ def set_recipe_help(parser, doc: str | None) -> None:
     parser.formatter_class = _HelpFormatter
 
 
-def check_config_file(path: str) -> None:
-    """The config file exists and parses as YAML; else one line naming the file, line and column."""
+def check_config_file(path: str) -> dict:
+    """The config file's mapping, when it exists and parses as YAML; else one line naming the file, line and
+    column."""
     if not os.path.isfile(path):
         raise UserError(f"config {path}: no such file")
     try:
@@ -80,6 +131,7 @@ def check_config_file(path: str) -> None:
     if not isinstance(config, dict):
         raise UserError(f"config {path}: expected a mapping of option: value, got "
                         f"{'nothing' if config is None else type(config).__name__}")
+    return config
 
 
 def yaml_error_text(err) -> str:

@@ -13,9 +13,10 @@ _ATTRIBUTE = "_align_recipe"  # set on the parsed training arguments (not a data
 _SECRET_KEYS = ("hub_token",)
 
 
-def remember_recipe(parsed: tuple, argv: list[str]) -> None:
-    """Record the config file (its text) and the keys overridden on the command line on the parsed training
-    arguments (the dataclass with ``output_dir``), for :func:`recipe_yaml` at the end of the run."""
+def remember_recipe(parsed: tuple, argv: list[str], config_text: str | None = None) -> None:
+    """Record the config file (its text, or ``config_text``: the config as it was read) and the keys overridden on
+    the command line on the parsed training arguments (the dataclass with ``output_dir``), for :func:`recipe_yaml`
+    at the end of the run."""
     config, text, overrides = None, "", []
     i = 0
     while i < len(argv):
@@ -29,7 +30,9 @@ def remember_recipe(parsed: tuple, argv: list[str]) -> None:
             if key and key not in overrides:
                 overrides.append(key)
         i += 1
-    if config is not None:
+    if config_text is not None:
+        text = config_text
+    elif config is not None:
         with open(config, encoding="utf-8") as f:
             text = f.read()
     for obj in parsed:
