@@ -9,10 +9,8 @@ Any YAML key can be overridden on the command line (``--learning_rate 1e-4``); u
 import logging
 import os
 
-from align.config import parse_recipe_args
-from align.errors import exit_on_user_error
+from align.config import recipe_main
 from align.grpo import build_trainer, heldout_callback, heldout_summary, load_policy, load_problems, make_parser
-from align.logging_utils import setup_logging
 from align.plots import plot_heldout_curve
 from align.rewards import build_reward_funcs
 from align.training import StageRun
@@ -51,10 +49,7 @@ def train(script_args, training_args, model_args) -> dict:
     return metrics
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
-    setup_logging()
-    train(*parse_recipe_args(make_parser(), argv, __doc__))
+main = recipe_main(make_parser, train, __doc__)  # parse the YAML and flags, train; errors as one line
 
 
 if __name__ == "__main__":

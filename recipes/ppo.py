@@ -9,9 +9,7 @@ Any YAML key can be overridden on the command line (``--kl_coef 0.1``); unknown 
 import logging
 import os
 
-from align.config import parse_recipe_args
-from align.errors import exit_on_user_error
-from align.logging_utils import setup_logging
+from align.config import recipe_main
 from align.plots import plot_reward_hacking
 from align.ppo import build_rewards, build_trainer, check_args, load_prompts, make_parser
 from align.training import StageRun
@@ -49,10 +47,7 @@ def train(script_args, training_args, model_args) -> dict:
     return metrics
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
-    setup_logging()
-    train(*parse_recipe_args(make_parser(), argv, __doc__))
+main = recipe_main(make_parser, train, __doc__)  # parse the YAML and flags, train; errors as one line
 
 
 if __name__ == "__main__":

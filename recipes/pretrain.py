@@ -11,10 +11,8 @@ import logging
 from peft import get_peft_model
 from trl import get_peft_config
 
-from align.config import parse_recipe_args
+from align.config import recipe_main
 from align.data.text import HeldoutSplit
-from align.errors import exit_on_user_error
-from align.logging_utils import setup_logging
 from align.modeling import count_parameters, set_generation_defaults
 from align.pretraining import (
     build_trainer,
@@ -68,10 +66,7 @@ def train(script_args, training_args, model_args, shape) -> dict:
     return metrics
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
-    setup_logging()
-    train(*parse_recipe_args(make_parser(), argv, __doc__))
+main = recipe_main(make_parser, train, __doc__)  # parse the YAML and flags, train; errors as one line
 
 
 if __name__ == "__main__":

@@ -7,10 +7,8 @@
 Any YAML key can be overridden on the command line (``--learning_rate 1e-4``); unknown keys are errors.
 """
 
-from align.config import parse_recipe_args
-from align.errors import exit_on_user_error
-from align.logging_utils import setup_logging
-from align.preference_training import count_dropped_pairs, load_training_pairs
+from align.config import recipe_main
+from align.preference_training import load_training_pairs
 from align.reward_model import build_trainer, heldout_pairwise_accuracy, make_parser
 from align.training import StageRun
 
@@ -19,24 +17,21 @@ def train(script_args, training_args, model_args) -> dict:
     """Train the reward model, measure held-out pairwise accuracy, save; returns the metrics."""
     run = StageRun("reward_model", script_args, training_args, model_args)
 
-    # 1. preference pairs (any format align.data.preferences reads), some held out; pairs left out are counted
+    # 1. preference pairs (any format align.data.preferences reads), some held out; counts: the pairs left out, and why
     counts: dict[str, int] = {}
     pairs, heldout = load_training_pairs(script_args, training_args, counts)
 
-    # 2. TRL's RewardTrainer (Bradley–Terry loss) on the SFT model with a score head
-    trainer = build_trainer(script_args, training_args, model_args, pairs, heldout)
-    counts.update(count_dropped_pairs(trainer, pairs, heldout))  # longer than max_length
-    metrics = {**run.train(trainer, evaluate=heldout is not None), **counts}
+    # 2. TRL's RewardTrainer (Bradley–Terry loss) on the SFT model with a score head; held-out pairwise accuracy
+    trainer = build_trainer(script_args, training_args, model_args, pairs, heldout, counts)
+    metrics = run.train(trainer, evaluate=heldout is not None)
     if heldout is not None:
         metrics.update(heldout_pairwise_accuracy(trainer))
+    metrics.update(counts)
     run.save(trainer, metrics, merge_lora=script_args.merge_lora, sequence_classification=True)
     return metrics
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
-    setup_logging()
-    train(*parse_recipe_args(make_parser(), argv, __doc__))
+main = recipe_main(make_parser, train, __doc__)  # parse the YAML and flags, train; errors as one line
 
 
 if __name__ == "__main__":

@@ -8,10 +8,8 @@ Any YAML key can be overridden on the command line (``--learning_rate 1e-4``); u
 
 import logging
 
-from align.config import parse_recipe_args
+from align.config import recipe_main
 from align.data.text import split_holdout
-from align.errors import exit_on_user_error
-from align.logging_utils import setup_logging
 from align.modeling import count_parameters
 from align.sft import build_trainer, load_model, load_sft_dataset, make_parser, peft_config_for, prepare_tokenizer
 from align.training import StageRun
@@ -49,10 +47,7 @@ def train(script_args, training_args, model_args) -> dict:
     return metrics
 
 
-@exit_on_user_error
-def main(argv: list[str] | None = None) -> None:
-    setup_logging()
-    train(*parse_recipe_args(make_parser(), argv, __doc__))
+main = recipe_main(make_parser, train, __doc__)  # parse the YAML and flags, train; errors as one line
 
 
 if __name__ == "__main__":

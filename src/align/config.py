@@ -10,8 +10,9 @@ import tempfile
 
 import yaml
 
-from align.errors import UserError, first_line
+from align.errors import UserError, exit_on_user_error, first_line
 from align.hub.recipe import remember_recipe
+from align.logging_utils import setup_logging
 from align.model_dir import check_model_dir
 
 USAGE = "%(prog)s --config FILE.yaml [--KEY VALUE ...]"
@@ -24,6 +25,18 @@ RUN_PLACEHOLDER = "${run}"
 
 class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
     """The recipe's docstring as written (its example command lines), the options with their defaults."""
+
+
+def recipe_main(make_parser, train, doc: str):
+    """A recipe's command line, ``main(argv=None)``: log to stderr, parse (:func:`parse_recipe_args`), ``train(*parsed)``;
+    a user's mistake is one ``error:`` line and exit status 2."""
+
+    @exit_on_user_error
+    def main(argv: list[str] | None = None) -> None:
+        setup_logging()
+        train(*parse_recipe_args(make_parser(), argv, doc))
+
+    return main
 
 
 def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = None) -> tuple:

@@ -58,12 +58,13 @@ def make_parser():
     return TrlParser((DPOScriptArguments, AlignDPOConfig, ModelConfig))
 
 
-def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
-    """``trl.DPOTrainer``: the policy and, frozen, the reference are the SFT model (LoRA with ``use_peft``)."""
+def build_trainer(script_args, training_args, model_args, train, heldout, counts: dict, callbacks=()):
+    """``trl.DPOTrainer``: the policy and, frozen, the reference are the SFT model (LoRA with ``use_peft``);
+    ``counts`` gets the pairs it drops as too long."""
     from trl import DPOTrainer, get_peft_config
 
     return build_pair_trainer(DPOTrainer, training_args, model_args, train, heldout, get_peft_config(model_args),
-                              callbacks)
+                              counts, callbacks)
 
 
 def gold_win_rate(script_args: DPOScriptArguments, trainer, reference: str) -> dict:

@@ -98,11 +98,15 @@ def model_init_kwargs(model_args: ModelConfig, training_args) -> dict[str, Any]:
     return kwargs
 
 
-def build_pair_trainer(trainer_class, training_args, model_args, train, heldout, peft_config, callbacks=()):
-    """A TRL trainer on preference pairs (RewardTrainer, DPOTrainer) that loads the model from ``model_args``."""
+def build_pair_trainer(trainer_class, training_args, model_args, train, heldout, peft_config, counts: dict,
+                       callbacks=()):
+    """A TRL trainer on preference pairs (RewardTrainer, DPOTrainer) that loads the model from ``model_args``;
+    ``counts`` gets the pairs it dropped as too long (:func:`count_dropped_pairs`)."""
     tokenizer = load_tokenizer_for(model_args, train, training_args.trust_remote_code)
     training_args.model_init_kwargs = model_init_kwargs(model_args, training_args)
-    return construct_trainer(
+    trainer = construct_trainer(
         trainer_class, model_args.model_name_or_path, model=model_args.model_name_or_path, args=training_args,
         train_dataset=train, eval_dataset=heldout, processing_class=tokenizer, peft_config=peft_config,
         callbacks=list(callbacks))
+    counts.update(count_dropped_pairs(trainer, train, heldout))
+    return trainer

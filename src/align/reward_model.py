@@ -64,15 +64,16 @@ def peft_config_for(model_args: ModelConfig):
     return get_peft_config(model_args)
 
 
-def build_trainer(script_args, training_args, model_args, train, heldout, callbacks=()):
-    """``trl.RewardTrainer`` on the SFT model with a new score head (LoRA ``SEQ_CLS`` with ``use_peft``)."""
+def build_trainer(script_args, training_args, model_args, train, heldout, counts: dict, callbacks=()):
+    """``trl.RewardTrainer`` on the SFT model with a new score head (LoRA ``SEQ_CLS`` with ``use_peft``); ``counts``
+    gets the pairs it drops as too long."""
     from trl import RewardTrainer
 
     if model_args.load_in_4bit and not training_args.bf16:
         # TRL keeps a quantized model's trainable weights (the score head too) in bf16: fp32 activations cannot meet it
         raise UserError("load_in_4bit (QLoRA) trains in bf16: set bf16: true")
     return build_pair_trainer(RewardTrainer, training_args, model_args, train, heldout, peft_config_for(model_args),
-                              callbacks)
+                              counts, callbacks)
 
 
 def heldout_pairwise_accuracy(trainer) -> dict:
