@@ -294,3 +294,17 @@ def test_report_card_of_two_runs_has_a_column_set_per_run(tmp_path, capsys):
     assert "| task | tiny-world BASE | tiny-world SFT | smollm2 BASE | smollm2 SFT |" in md
     assert "| math, multi-step (levels 2-4) | 5.0% | 5.0% | 60.0% | 60.0% |" in md
     assert "## tiny-world: Stage times" in md and "## smollm2: Stage times" in md
+
+
+def test_every_task_name_has_its_task_and_the_cli_help_needs_no_torch():
+    import subprocess
+    import sys
+
+    from align.eval.task_names import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASK_NAMES
+    from align.eval.tasks import TASKS
+
+    assert list(TASKS) == TASK_NAMES and set(BASE_TASKS + CHAT_TASKS) | QUESTION_TASKS <= set(TASK_NAMES)
+    # `align --help` lists every verb's options (the tasks among them) without loading torch: it stays instant
+    code = "import sys; from align.cli import build_parser; build_parser().format_help(); print('torch' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "False"

@@ -7,12 +7,12 @@ import sys
 
 
 def register(subparsers) -> None:
-    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, TASKS
+    from align.eval.task_names import BASE_TASKS, CHAT_TASKS, TASK_NAMES
 
     parser = subparsers.add_parser("eval", help="score a model against the world's ground truth")
     parser.add_argument("--model", required=True, help="model dir (or Hub id)")
     parser.add_argument("--tasks", default=None,
-                        help=f"comma-separated, from: {', '.join(TASKS)} (default: base: {','.join(BASE_TASKS)}; "
+                        help=f"comma-separated, from: {', '.join(TASK_NAMES)} (default: base: {','.join(BASE_TASKS)}; "
                              f"chat: {','.join(CHAT_TASKS)})")
     parser.add_argument("--kind", choices=["chat", "base"], default="chat",
                         help="base: probe as a document simulator (cloze); chat: ask questions")
@@ -55,7 +55,8 @@ def _eval(args) -> int:
 
     from align.engine import load_model
     from align.errors import UserError
-    from align.eval.tasks import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASKS, EvalContext, model_label, run_tasks
+    from align.eval.task_names import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASK_NAMES
+    from align.eval.tasks import EvalContext, model_label, run_tasks
     from align.world import load_world
 
     world_spec = args.world or "0"
@@ -63,9 +64,9 @@ def _eval(args) -> int:
     crawl = args.world if args.world and Path(args.world).is_dir() else None
     names = [n.strip() for n in args.tasks.split(",") if n.strip()] if args.tasks else (
         BASE_TASKS if args.kind == "base" else CHAT_TASKS)
-    unknown = [n for n in names if n not in TASKS]
+    unknown = [n for n in names if n not in TASK_NAMES]
     if unknown:  # before the model loads: a typo costs nothing
-        raise UserError(f"unknown eval task(s) {', '.join(unknown)} (tasks: {', '.join(TASKS)})")
+        raise UserError(f"unknown eval task(s) {', '.join(unknown)} (tasks: {', '.join(TASK_NAMES)})")
     split = heldout_split(args)  # before the model loads: a wrong path costs nothing
     model, tokenizer = load_model(args.model)
     asks = [n for n in names if n in QUESTION_TASKS and not (n == "knowledge" and args.kind == "base")]

@@ -7,7 +7,7 @@ import sys
 
 
 def register(subparsers) -> None:
-    from align.data.preferences.build import PAIRINGS, PreferenceBuildConfig
+    from align.data.preferences.config import PAIRINGS, PreferenceBuildConfig
 
     defaults = PreferenceBuildConfig(model="", out="")
     p = subparsers.add_parser(

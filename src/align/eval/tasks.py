@@ -40,11 +40,7 @@ from align.world.quotes import exposure_buckets, read_quotes
 logger = logging.getLogger(__name__)
 
 TASKS: dict[str, Callable] = {}
-BASE_TASKS = ["bpb", "knowledge", "copying", "regurgitation"]
-CHAT_TASKS = ["bpb", "knowledge", "knowledge_in_context", "hallucination", "identity", "math", "jagged"]
-QUESTION_TASKS = {"knowledge", "knowledge_in_context", "hallucination", "identity", "math", "jagged", "win_rate",
-                  "gsm8k"}
-"""Tasks that ask the model questions through its chat template (``knowledge`` only for chat models)."""
+"""name -> task, one for each of :data:`align.eval.task_names.TASK_NAMES`."""
 
 
 class Skip(Exception):  # noqa: N818 - a control-flow signal, not an error

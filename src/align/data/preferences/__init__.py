@@ -6,9 +6,16 @@ labeler ranks them), loaders of real formats (TRL explicit / implicit prompt, An
     train, test = load_preference_splits("runs/tiny-world/preferences")
 """
 
-from align.data.preferences.build import PreferenceBuildConfig, build_preferences, ranked_pairs
-from align.data.preferences.formats import load_preference_splits, load_preferences, to_explicit_prompt
-from align.data.preferences.sampling import sample_chat
+import importlib
 
-__all__ = ["PreferenceBuildConfig", "build_preferences", "load_preference_splits", "load_preferences",
-           "ranked_pairs", "sample_chat", "to_explicit_prompt"]
+# name -> module; imported when first used, so the light parts (the config, the formats) load without torch
+_EXPORTS = {"PreferenceBuildConfig": "config", "build_preferences": "build", "ranked_pairs": "build",
+            "load_preference_splits": "formats", "load_preferences": "formats", "to_explicit_prompt": "formats",
+            "sample_chat": "sampling"}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError(name)
+    return getattr(importlib.import_module(f"align.data.preferences.{_EXPORTS[name]}"), name)
