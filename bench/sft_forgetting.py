@@ -9,11 +9,12 @@ every SFT model are then measured on the same facts, all of them seen in 5+ pret
 
 - cloze: the base's own test (a document prefix, greedy) — is the fact still in the weights?
 - chat: held-out question phrasings through the chat template — can the assistant say it? — and how often it
-  answers "I don't know" instead, split by whether SFT's probe (``<run>/sft-probe.json``) found the fact known to the
-  base (the recipe's ``idk`` builder teaches refusals for the facts it did not);
+  answers "I don't know" instead, split by whether the probe its SFT data was built from (``<run>/sft-probe.json``,
+  or the variant's own) found the fact known to the base (the ``idk`` builder teaches refusals for the others);
+- hallucination: held-out questions about entities the corpus never mentions, answered instead of refused;
 - held-out bits per byte on the documents pretraining held out.
 
-Prints one table (and writes ``<out>/results.json``).
+Prints one table (and writes ``<out>/results.json``, keeping the rows of earlier invocations).
 """
 
 from __future__ import annotations
@@ -46,8 +47,9 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "tiny-world" / "sft.yaml"
 BANDS = ("5-19", "20+")
 
-# name -> (options for recipes/sft.py, extra mixture entries); ${run} is the run directory.
-VARIANTS: dict[str, tuple[list[str], list[dict]]] = {
+# name -> (options for recipes/sft.py, extra mixture entries, probe options); ${run} is the run directory. A variant
+# with probe options probes the base again with them (its own probe file), and idk, world_chat and describe use that.
+VARIANTS: dict[str, tuple[list[str], list[dict]] | tuple[list[str], list[dict], dict]] = {
     "recipe": ([], []),
     "lr-3e-4": (["--learning_rate", "3e-4"], []),
     "lr-1e-4": (["--learning_rate", "1e-4"], []),
@@ -57,7 +59,17 @@ VARIANTS: dict[str, tuple[list[str], list[dict]]] = {
     # the pretraining documents (not the ones it held out) as assistant turns, ~1 in 4 rows
     "rehearsal": ([], [{"builder": "documents", "path": "${run}/data/data", "n": 2000,
                         "heldout_split": "${run}/base"}]),
+    # a fact counts as known when 1 of the 4 sampled answers is right (the recipe: 2 of 4)
+    "probe-1of4": ([], [], {"samples": 4, "temperature": 0.7, "known_threshold": 0.25}),
+    "probe-1of4-rehearsal": ([], [{"builder": "documents", "path": "${run}/data/data", "n": 2000,
+                                   "heldout_split": "${run}/base"}], {"samples": 4, "temperature": 0.7,
+                                                                        "known_threshold": 0.25}),
 }
+
+
+def probe_file(run: Path, out: Path, name: str) -> Path:
+    """The probe results a variant's SFT data was built from."""
+    return out / f"{name}-probe.json" if len(VARIANTS[name]) > 2 else run / "sft-probe.json"
 
 
 def model_dir_of(run: Path, out: Path, name: str) -> Path:
@@ -72,10 +84,15 @@ def train_variant(run: Path, out: Path, name: str) -> float | None:
     if (model_dir_of(run, out, name) / "model.safetensors").exists():
         return None
     model_dir = out / name
-    options, extra_mixture = VARIANTS[name]
+    options, extra_mixture, *probe = VARIANTS[name]
     config = yaml.safe_load(RECIPE.read_text())
     config["mixture"] += extra_mixture
-    out.mkdir(parents=True, exist_ok=True)
+    if probe:
+        for entry in config["mixture"]:
+            if entry["builder"] == "idk":
+                entry.update(probe=probe[0], probe_out=str(probe_file(run, out, name)))
+            elif "probe_results" in entry:
+                entry["probe_results"] = str(probe_file(run, out, name))
     config_file = out / f"{name}.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     start = time.perf_counter()
@@ -85,7 +102,7 @@ def train_variant(run: Path, out: Path, name: str) -> float | None:
 
 
 def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, questions: list[dict],
-            heldout: list[str]) -> dict:
+            heldout: list[str], unknown: list[dict] = ()) -> dict:
     model, tokenizer = load_model(str(model_dir))
     cloze = cloze_recall(model, tokenizer, world, exposure)["buckets"]
     result: dict = {f"cloze {band}": cloze[band]["recall"] for band in BANDS if band in cloze}
@@ -101,6 +118,9 @@ def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, quest
     for key, graded in groups.items():
         result[key] = sum(ok for ok, _ in graded) / len(graded)
         result[key.replace("chat", "idk")] = sum(idk for _, idk in graded) / len(graded)
+    if unknown:  # the price of answering more: inventing facts about entities the corpus never mentions
+        replies = ask_batch(model, tokenizer, [q["question"] for q in unknown], max_new_tokens=32)
+        result["hallucination"] = sum(not world.is_abstention(r) for r in replies) / len(replies)
     return result
 
 
@@ -115,6 +135,7 @@ def main(argv=None) -> int:
     setup_logging("WARNING")
     run = Path(args.run)
     out = Path(args.out or run / "sft-forgetting")
+    out.mkdir(parents=True, exist_ok=True)
     names = [n for n in args.variants.split(",") if n]
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
@@ -125,29 +146,33 @@ def main(argv=None) -> int:
 
     world = load_world(str(run / "crawl"))
     exposure = {fid: counts["clean_en"] for fid, counts in read_exposure(run / "crawl").items()}
-    probe = json.loads((run / "sft-probe.json").read_text())
-    probe = probe.get("facts", probe)
     pairs = [dict(p, band=bucket_of(exposure.get(p["fact_id"], 0))) for p in world.qa_pairs("heldout")
              if p["answerable"]]
     pairs = [p for p in pairs if p["band"] in BANDS]
     questions = random.Random(0).sample(pairs, min(args.questions, len(pairs)))
+    unknown = [p for p in world.qa_pairs("heldout") if not p["answerable"]]
+    unknown = random.Random(0).sample(unknown, min(100, len(unknown)))
     split = HeldoutSplit.read(run / "base") or HeldoutSplit()
     _, heldout_docs = split.apply(load_text_dataset(str(run / "data" / "data")))
     heldout = list(heldout_docs["text"])[:200]
-    known_share = {band: sum(bool(probe.get(q["fact_id"], {}).get("known")) for q in questions if q["band"] == band)
-                   / max(1, sum(q["band"] == band for q in questions)) for band in BANDS}
-
-    rows: dict[str, dict] = {"base": measure(run / "base", world, exposure, probe, [], heldout)}
+    results = out / "results.json"  # rows of earlier invocations are kept
+    rows: dict[str, dict] = json.loads(results.read_text())["rows"] if results.exists() else {}
+    rows["base"] = measure(run / "base", world, exposure, {}, [], heldout)
     for name in names:
         seconds = train_variant(run, out, name)
-        rows[name] = measure(model_dir_of(run, out, name), world, exposure, probe, questions, heldout)
+        probe = json.loads(probe_file(run, out, name).read_text())
+        rows[name] = measure(model_dir_of(run, out, name), world, exposure, probe, questions, heldout, unknown)
         rows[name]["train s"] = seconds
-        (out / "results.json").write_text(json.dumps({"probe_known_share": known_share, "rows": rows}, indent=2))
+        rows[name]["probe known 5-19"], rows[name]["probe known 20+"] = (
+            sum(bool(probe.get(q["fact_id"], {}).get("known")) for q in questions if q["band"] == band)
+            / max(1, sum(q["band"] == band for q in questions)) for band in BANDS)
+        results.write_text(json.dumps({"rows": rows}, indent=2))
 
-    columns = ["cloze 5-19", "cloze 20+", "chat 5-19", "chat 20+", "idk 5-19", "idk 20+", "chat probe-known",
-               "idk probe-known", "chat probe-unknown", "idk probe-unknown", "bpb", "train s"]
-    print(f"\n{len(questions)} held-out questions on facts seen in 5+ documents; SFT's probe found "
-          + ", ".join(f"{known_share[b]:.0%} of {b}" for b in BANDS) + " known to the base")
+    columns = ["cloze 5-19", "cloze 20+", "chat 5-19", "chat 20+", "idk 5-19", "idk 20+", "probe known 5-19",
+               "probe known 20+", "chat probe-known", "idk probe-known", "chat probe-unknown", "idk probe-unknown",
+               "hallucination", "bpb", "train s"]
+    print(f"\n{len(questions)} held-out questions on facts seen in 5+ documents (probe known: the share of them the "
+          "variant's SFT data treats as known to the base)")
     print(f"{'model':<12}" + "".join(f"{c:>19}" for c in columns))
     for name, row in rows.items():
         cells = []
