@@ -220,6 +220,20 @@ def test_idk_probes_any_model_dir(world, tmp_path, tiny_model_dir):
         get_builder("idk")(world, model=tiny_model_dir, probe={"samplez": 2})
 
 
+def test_saved_probe_results_follow_a_changed_known_threshold(world, tmp_path):
+    """A probe file is reused, and a new known_threshold re-decides which facts are known, in the file world_chat
+    reads too (a stale file would teach refusals the recipe no longer asks for)."""
+    facts = [f.id for f in world.known_facts()[:4]]
+    probe_out = tmp_path / "probe.json"
+    probe_out.write_text(json.dumps({fid: {"correct": c, "samples": 4, "answers": [], "known": c >= 2}
+                                     for fid, c in zip(facts, [0, 1, 2, 4])}))
+    rows = get_builder("idk")(world, model="never/loaded", probe_out=str(probe_out), probe={"known_threshold": 0.25})
+    known = {fid: r["known"] for fid, r in json.loads(probe_out.read_text()).items()}
+    assert known == dict(zip(facts, [False, True, True, True]))
+    wrong = {json.loads(m)["fact_id"] for m in rows["meta"] if json.loads(m)["kind"] == "model_wrong"}
+    assert facts[0] in wrong and not wrong & set(facts[1:])
+
+
 def test_math_formats_share_problems(world):
     from align.data.conversations import score_math
 

@@ -74,17 +74,32 @@ def _refusal_row(world, pair: dict, kind: str, rng: random.Random) -> dict:
 
 
 def _probe(world, model_path: str, options: dict, out: str | None) -> dict:
-    if out and Path(out).is_file():
-        logger.info("idk: reading probe results from %s", out)
-        return json.loads(Path(out).read_text())
     known = {f.name for f in fields(ProbeConfig)}
     unknown = sorted(set(options) - known)
     if unknown:
         raise UserError(f"idk probe: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    if out and Path(out).is_file():
+        logger.info("idk: reading probe results from %s", out)
+        return _rethreshold(json.loads(Path(out).read_text()), ProbeConfig(**options).known_threshold, out)
 
     loaded, tokenizer = load_model(model_path)
     results = probe_model(loaded, tokenizer, world, ProbeConfig(**options))
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(results, indent=1))
+    return results
+
+
+def _rethreshold(results: dict, threshold: float, path: str) -> dict:
+    """Saved probe results with ``known`` recomputed for ``threshold`` (the file is rewritten when that changes any,
+    so world_chat and describe, which read the same file, agree); other probe options need a new probe (delete the
+    file)."""
+    changed = 0
+    for result in results.values():
+        known = result["correct"] / result["samples"] >= threshold
+        changed += known != result["known"]
+        result["known"] = known
+    if changed:
+        logger.info("idk: known_threshold %s changes %d facts of %s: rewritten", threshold, changed, path)
+        Path(path).write_text(json.dumps(results, indent=1))
     return results
