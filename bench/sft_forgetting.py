@@ -1,16 +1,18 @@
 """Why SFT loses what the base model knew: format transfer or forgetting? SFT variants from one base, measured alike.
 
     python bench/sft_forgetting.py --run runs/tiny-world                     # the speedrun's base, every variant
-    python bench/sft_forgetting.py --run runs/tiny-world --variants recipe,lr-3e-4
+    python bench/sft_forgetting.py --run runs/tiny-world --variants before,recipe
 
-Each variant is the speedrun's SFT recipe (``recipes/tiny-world/sft.yaml`` with ``--run <run>``) with a few options
-changed, trained into ``<out>/<variant>`` (kept: a finished variant is measured again, not retrained). The base and
-every SFT model are then measured on the same facts, all of them seen in 5+ pretraining documents:
+Each variant is the speedrun's SFT recipe (``recipes/tiny-world/sft.yaml`` with ``--run <run>``) with its two
+anti-forgetting levers set explicitly (the ``idk`` probe's threshold, rehearsed pretraining documents; ``before`` has
+neither, ``recipe`` is the recipe as it is) and maybe a few options changed, trained into ``<out>/<variant>`` (kept: a
+finished variant is measured again, not retrained). The base and every SFT model are then measured on the same
+facts, all of them seen in 5+ pretraining documents:
 
 - cloze: the base's own test (a document prefix, greedy) — is the fact still in the weights?
 - chat: held-out question phrasings through the chat template — can the assistant say it? — and how often it
-  answers "I don't know" instead, split by whether the probe its SFT data was built from (``<run>/sft-probe.json``,
-  or the variant's own) found the fact known to the base (the ``idk`` builder teaches refusals for the others);
+  answers "I don't know" instead, split by whether the probe its SFT data was built from (``<out>/<variant>-probe.json``,
+  a copy of ``<run>/sft-probe.json`` when there is one) found the fact known (``idk`` teaches refusals for the others);
 - hallucination: held-out questions about entities the corpus never mentions, answered instead of refused;
 - held-out bits per byte on the documents pretraining held out.
 
@@ -23,10 +25,12 @@ import argparse
 import json
 import os
 import random
+import shutil
 import subprocess
 import sys
 import time
 from collections import defaultdict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
@@ -47,61 +51,81 @@ ROOT = Path(__file__).resolve().parents[1]
 RECIPE = ROOT / "recipes" / "tiny-world" / "sft.yaml"
 BANDS = ("5-19", "20+")
 
-# name -> (options for recipes/sft.py, extra mixture entries, probe options); ${run} is the run directory. A variant
-# with probe options probes the base again with them (its own probe file), and idk, world_chat and describe use that.
-VARIANTS: dict[str, tuple[list[str], list[dict]] | tuple[list[str], list[dict], dict]] = {
-    "recipe": ([], []),
-    "lr-3e-4": (["--learning_rate", "3e-4"], []),
-    "lr-1e-4": (["--learning_rate", "1e-4"], []),
-    "1-epoch": (["--num_train_epochs", "1"], []),
-    "lora-r64": (["--use_peft", "true", "--lora_r", "64", "--lora_alpha", "64", "--lora_target_modules", "all-linear",
-                  "--merge_lora", "true"], []),
-    # the pretraining documents (not the ones it held out) as assistant turns, ~1 in 4 rows
-    "rehearsal": ([], [{"builder": "documents", "path": "${run}/data/data", "n": 2000,
-                        "heldout_split": "${run}/base"}]),
-    # a fact counts as known when 1 of the 4 sampled answers is right (the recipe: 2 of 4)
-    "probe-1of4": ([], [], {"samples": 4, "temperature": 0.7, "known_threshold": 0.25}),
-    "probe-1of4-rehearsal": ([], [{"builder": "documents", "path": "${run}/data/data", "n": 2000,
-                                   "heldout_split": "${run}/base"}], {"samples": 4, "temperature": 0.7,
-                                                                        "known_threshold": 0.25}),
+@dataclass
+class Variant:
+    """The speedrun's SFT recipe with its anti-forgetting levers set explicitly, plus some options changed."""
+
+    options: list[str] = field(default_factory=list)
+    """recipes/sft.py command-line options."""
+    known_threshold: float = 0.5
+    """The ``idk`` probe: a fact is known when this share of its 4 sampled answers is right."""
+    rehearsal: int = 0
+    """Pretraining documents rehearsed as assistant turns (the ``documents`` builder; 0: none)."""
+    mixture_n: dict[str, int] = field(default_factory=dict)
+    """Rows per builder, where they differ from the recipe's."""
+
+
+LORA = ["--use_peft", "true", "--lora_r", "64", "--lora_alpha", "64", "--lora_target_modules", "all-linear",
+        "--merge_lora", "true"]
+VARIANTS: dict[str, Variant] = {
+    "before": Variant(),  # the recipe before this bench: a fact known when 2 of 4 samples are right, no rehearsal
+    "lr-3e-4": Variant(["--learning_rate", "3e-4"]),
+    "lr-1e-4": Variant(["--learning_rate", "1e-4"]),
+    "1-epoch": Variant(["--num_train_epochs", "1"]),
+    "lora-r64": Variant(LORA),
+    "rehearsal": Variant(rehearsal=2000),
+    "probe-1of4": Variant(known_threshold=0.25),
+    "recipe": Variant(known_threshold=0.25, rehearsal=2000),  # recipes/tiny-world/sft.yaml now
+    "recipe-chat-1600": Variant(known_threshold=0.25, rehearsal=2000, mixture_n={"world_chat": 1600}),
 }
 
 
-def probe_file(run: Path, out: Path, name: str) -> Path:
-    """The probe results a variant's SFT data was built from."""
-    return out / f"{name}-probe.json" if len(VARIANTS[name]) > 2 else run / "sft-probe.json"
+def probe_file(out: Path, name: str) -> Path:
+    """The probe results a variant's SFT data was built from (its own copy: the threshold rewrites ``known``)."""
+    return out / f"{name}-probe.json"
 
 
-def model_dir_of(run: Path, out: Path, name: str) -> Path:
-    """Where a variant's model is (the merged one for LoRA); ``recipe`` is the run's own SFT model when it has one."""
-    if name == "recipe" and (run / "sft" / "model.safetensors").exists():
-        return run / "sft"
-    return out / name / "merged" if "--merge_lora" in VARIANTS[name][0] else out / name
+def is_known(result: dict | None, threshold: float) -> bool:
+    return result is not None and result["correct"] / result["samples"] >= threshold
+
+
+def model_dir_of(out: Path, name: str) -> Path:
+    """Where a variant's model is (the merged one for LoRA)."""
+    return out / name / "merged" if "--merge_lora" in VARIANTS[name].options else out / name
 
 
 def train_variant(run: Path, out: Path, name: str) -> float | None:
     """Train one variant unless it is there already; returns the training wall time (None when reused)."""
-    if (model_dir_of(run, out, name) / "model.safetensors").exists():
+    if (model_dir_of(out, name) / "model.safetensors").exists():
         return None
-    model_dir = out / name
-    options, extra_mixture, *probe = VARIANTS[name]
+    variant = VARIANTS[name]
+    probe = probe_file(out, name)
+    if (run / "sft-probe.json").exists() and not probe.exists():  # the same probe (seed, samples, temperature)
+        shutil.copy(run / "sft-probe.json", probe)
     config = yaml.safe_load(RECIPE.read_text())
-    config["mixture"] += extra_mixture
-    if probe:
-        for entry in config["mixture"]:
-            if entry["builder"] == "idk":
-                entry.update(probe=probe[0], probe_out=str(probe_file(run, out, name)))
-            elif "probe_results" in entry:
-                entry["probe_results"] = str(probe_file(run, out, name))
+    mixture = [entry for entry in config["mixture"] if entry["builder"] != "documents"]
+    for entry in mixture:
+        if entry["builder"] == "idk":
+            entry.update(probe={**entry.get("probe", {}), "known_threshold": variant.known_threshold},
+                         probe_out=str(probe))
+        elif "probe_results" in entry:
+            entry["probe_results"] = str(probe)
+        entry["n"] = variant.mixture_n.get(entry["builder"], entry["n"])
+    if variant.rehearsal:
+        mixture.append({"builder": "documents", "path": "${run}/data/data", "n": variant.rehearsal,
+                        "heldout_split": "${run}/base"})
+    config["mixture"] = mixture
+    model_dir = out / name
     config_file = out / f"{name}.yaml"
     config_file.write_text(yaml.safe_dump(config, sort_keys=False))
     start = time.perf_counter()
     subprocess.run([sys.executable, str(ROOT / "recipes" / "sft.py"), "--config", str(config_file), "--run", str(run),
-                    "--output_dir", str(model_dir), "--report_to", "none", "--save_strategy", "no", *options], check=True)
+                    "--output_dir", str(model_dir), "--report_to", "none", "--save_strategy", "no", *variant.options],
+                   check=True)
     return time.perf_counter() - start
 
 
-def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, questions: list[dict],
+def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, threshold: float, questions: list[dict],
             heldout: list[str], unknown: list[dict] = ()) -> dict:
     model, tokenizer = load_model(str(model_dir))
     cloze = cloze_recall(model, tokenizer, world, exposure)["buckets"]
@@ -114,7 +138,8 @@ def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, quest
     for q, reply in zip(questions, replies):
         graded = (world.answer_matches(q["fact_id"], reply), world.is_abstention(reply))
         groups[f"chat {q['band']}"].append(graded)
-        groups["chat probe-known" if probe.get(q["fact_id"], {}).get("known") else "chat probe-unknown"].append(graded)
+        groups["chat probe-known" if is_known(probe.get(q["fact_id"]), threshold) else "chat probe-unknown"].append(
+            graded)
     for key, graded in groups.items():
         result[key] = sum(ok for ok, _ in graded) / len(graded)
         result[key.replace("chat", "idk")] = sum(idk for _, idk in graded) / len(graded)
@@ -140,7 +165,7 @@ def main(argv=None) -> int:
     unknown = [n for n in names if n not in VARIANTS]
     if unknown:
         raise UserError(f"unknown variant(s) {', '.join(unknown)} (known: {', '.join(VARIANTS)})")
-    for needed in ("base", "crawl", "data/data", "sft-probe.json"):
+    for needed in ("base", "crawl", "data/data"):
         if not (run / needed).exists():
             raise UserError(f"{run}: no {needed} (run the speedrun up to SFT first: bash recipes/speedrun.sh)")
 
@@ -157,14 +182,14 @@ def main(argv=None) -> int:
     heldout = list(heldout_docs["text"])[:200]
     results = out / "results.json"  # rows of earlier invocations are kept
     rows: dict[str, dict] = json.loads(results.read_text())["rows"] if results.exists() else {}
-    rows["base"] = measure(run / "base", world, exposure, {}, [], heldout)
+    rows["base"] = measure(run / "base", world, exposure, {}, 0.5, [], heldout)
     for name in names:
         seconds = train_variant(run, out, name)
-        probe = json.loads(probe_file(run, out, name).read_text())
-        rows[name] = measure(model_dir_of(run, out, name), world, exposure, probe, questions, heldout, unknown)
+        probe, threshold = json.loads(probe_file(out, name).read_text()), VARIANTS[name].known_threshold
+        rows[name] = measure(model_dir_of(out, name), world, exposure, probe, threshold, questions, heldout, unknown)
         rows[name]["train s"] = seconds
         rows[name]["probe known 5-19"], rows[name]["probe known 20+"] = (
-            sum(bool(probe.get(q["fact_id"], {}).get("known")) for q in questions if q["band"] == band)
+            sum(is_known(probe.get(q["fact_id"]), threshold) for q in questions if q["band"] == band)
             / max(1, sum(q["band"] == band for q in questions)) for band in BANDS)
         results.write_text(json.dumps({"rows": rows}, indent=2))
 
@@ -173,14 +198,14 @@ def main(argv=None) -> int:
                "hallucination", "bpb", "train s"]
     print(f"\n{len(questions)} held-out questions on facts seen in 5+ documents (probe known: the share of them the "
           "variant's SFT data treats as known to the base)")
-    print(f"{'model':<12}" + "".join(f"{c:>19}" for c in columns))
+    print(f"{'model':<22}" + "".join(f"{c:>19}" for c in columns))
     for name, row in rows.items():
         cells = []
         for column in columns:
             value = row.get(column)
             cells.append("" if value is None else f"{value:.0f}" if column == "train s" else
                          f"{value:.3f}" if column == "bpb" else f"{value:.1%}")
-        print(f"{name:<12}" + "".join(f"{c:>19}" for c in cells))
+        print(f"{name:<22}" + "".join(f"{c:>19}" for c in cells))
     return 0
 
 
