@@ -44,6 +44,7 @@ from align.eval.batch_chat import ask_batch  # noqa: E402
 from align.eval.knowledge import bucket_of, cloze_recall  # noqa: E402
 from align.eval.probes import bits_per_byte  # noqa: E402
 from align.logging_utils import setup_logging  # noqa: E402
+from align.run_layout import RunLayout  # noqa: E402
 from align.world import load_world  # noqa: E402
 from align.world.crawl import read_exposure  # noqa: E402
 
@@ -169,20 +170,21 @@ def main(argv=None) -> int:
         if not (run / needed).exists():
             raise UserError(f"{run}: no {needed} (run the speedrun up to SFT first: bash recipes/speedrun.sh)")
 
-    world = load_world(str(run / "crawl"))
-    exposure = {fid: counts["clean_en"] for fid, counts in read_exposure(run / "crawl").items()}
+    layout = RunLayout(run)
+    world = load_world(str(layout.stage("crawl")))
+    exposure = {fid: counts["clean_en"] for fid, counts in read_exposure(layout.stage("crawl")).items()}
     pairs = [dict(p, band=bucket_of(exposure.get(p["fact_id"], 0))) for p in world.qa_pairs("heldout")
              if p["answerable"]]
     pairs = [p for p in pairs if p["band"] in BANDS]
     questions = random.Random(0).sample(pairs, min(args.questions, len(pairs)))
     unknown = [p for p in world.qa_pairs("heldout") if not p["answerable"]]
     unknown = random.Random(0).sample(unknown, min(100, len(unknown)))
-    split = HeldoutSplit.read(run / "base") or HeldoutSplit()
-    _, heldout_docs = split.apply(load_text_dataset(str(run / "data" / "data")))
+    split = HeldoutSplit.read(layout.stage("base")) or HeldoutSplit()
+    _, heldout_docs = split.apply(load_text_dataset(str(layout.stage("data") / "data")))
     heldout = list(heldout_docs["text"])[:200]
     results = out / "results.json"  # rows of earlier invocations are kept
     rows: dict[str, dict] = json.loads(results.read_text())["rows"] if results.exists() else {}
-    rows["base"] = measure(run / "base", world, exposure, {}, 0.5, [], heldout)
+    rows["base"] = measure(layout.stage("base"), world, exposure, {}, 0.5, [], heldout)
     for name in names:
         seconds = train_variant(run, out, name)
         probe, threshold = json.loads(probe_file(out, name).read_text()), VARIANTS[name].known_threshold

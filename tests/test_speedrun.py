@@ -15,6 +15,27 @@ ROOT = Path(__file__).resolve().parents[1]
 STAGES = ["crawl", "data", "tokenizer", "base", "sft", "preferences", "reward_model", "grpo", "ppo", "eval"]
 
 
+def test_the_speedrun_and_the_recipes_name_stage_dirs_as_the_run_layout_does():
+    """One list of stage dirs (align.run_layout): the speedrun's stages and every ${run}/<dir> a recipe names."""
+    import re
+
+    import yaml
+
+    from align.run_layout import OTHER_STAGES
+    from align.run_layout import STAGES as LAYOUT
+
+    script = (ROOT / "recipes" / "speedrun.sh").read_text()
+    speedrun = re.findall(r"^\s*stage (\w+) ", script, flags=re.M)
+    assert speedrun == [s for s in LAYOUT if s != "report"] and set(STAGES) <= set(speedrun)
+    named = set()
+    for config in (ROOT / "recipes").glob("*/*.yaml"):
+        named |= set(re.findall(r"\$\{run\}/([\w.-]+)", config.read_text()))
+        if "${run}" in config.read_text():
+            assert yaml.safe_load(config.read_text()).get("run"), f"{config}: uses ${{run}} but has no run key"
+    files = {"sft-probe.json"}  # the SFT probe's results sit in the run dir itself
+    assert named and named - files <= set(LAYOUT + OTHER_STAGES), named - files - set(LAYOUT + OTHER_STAGES)
+
+
 def _speedrun(out: Path) -> subprocess.CompletedProcess:
     env = {**os.environ, "OUT": str(out), "SCALE": "smoke", "HF_HUB_OFFLINE": "1",
            "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"}

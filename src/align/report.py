@@ -14,6 +14,7 @@ from pathlib import Path
 
 from align.errors import UserError
 from align.plots import plot_heldout_curve, plot_reward_hacking, plot_two_axes, pyplot, save_figure, series
+from align.run_layout import RunLayout
 
 logger = logging.getLogger(__name__)
 
@@ -54,7 +55,7 @@ ROWS = [
 
 def load_results(run: Path) -> list[dict]:
     results = []
-    for path in sorted((run / "eval").glob("*.json")):
+    for path in sorted(RunLayout(run).stage("eval").glob("*.json")):
         try:
             results.append(json.loads(path.read_text()))
         except json.JSONDecodeError as err:
@@ -78,7 +79,7 @@ def eval_table(results: list[dict]) -> list[str]:
 
 
 def _history(run: Path, stage: str) -> list[dict]:
-    path = run / stage / "trainer_state.json"
+    path = RunLayout(run).trainer_state(stage)
     return json.loads(path.read_text())["log_history"] if path.is_file() else []
 
 
@@ -114,7 +115,7 @@ def write_report(run: str | Path | list, out: str | Path | None = None) -> Path:
     for path in runs:
         if not path.is_dir():
             raise UserError(f"{path}: no such run directory")
-    out = Path(out) if out else runs[0] / "report"
+    out = Path(out) if out else RunLayout(runs[0]).stage("report")
     out.mkdir(parents=True, exist_ok=True)
     several = len(runs) > 1
     results = []
@@ -161,7 +162,7 @@ def _run_sections(run: Path, out: Path, prefix: str, stem: str) -> list[str]:
     for title, path in plots:
         if path is not None:
             lines += [f"## {prefix}{title}", "", f"![{prefix}{title}]({Path(path).name})", ""]
-    timings = run / "timings.tsv"
+    timings = RunLayout(run).timings
     if timings.is_file():
         rows = [line.split("\t") for line in timings.read_text().splitlines() if line.strip()]
         lines += [f"## {prefix}Stage times", "", "| stage | seconds |", "|---|---:|"]
