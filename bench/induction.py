@@ -93,6 +93,9 @@ LEVERS = {
                                       alphabet_schedule=((600, 64), (800, 256), (1000, 1024)),
                                       keep_earlier_alphabets=True,
                                       note="as -short-grow, earlier alphabets kept in the mix (each row picks one)"),
+    "copy-100-2x256-short-256": Lever(copy_fraction=1.0, depth=2, lr=1e-3, batch=16, segment=(8, 24), gap=(0, 16),
+                                      alphabet_schedule=((10**9, 256),),
+                                      note="as copy-100-2x256-short, 256 ids from the start (64 form it by step 600)"),
 }
 
 
