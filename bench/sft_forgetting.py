@@ -37,6 +37,7 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
+from align.data.conversations.probe import is_known  # noqa: E402
 from align.data.text import HeldoutSplit, load_text_dataset  # noqa: E402
 from align.engine import load_model  # noqa: E402
 from align.errors import UserError, exit_on_user_error  # noqa: E402
@@ -84,10 +85,6 @@ VARIANTS: dict[str, Variant] = {
 def probe_file(out: Path, name: str) -> Path:
     """The probe results a variant's SFT data was built from (its own copy: the threshold rewrites ``known``)."""
     return out / f"{name}-probe.json"
-
-
-def is_known(result: dict | None, threshold: float) -> bool:
-    return result is not None and result["correct"] / result["samples"] >= threshold
 
 
 def model_dir_of(out: Path, name: str) -> Path:
@@ -139,7 +136,7 @@ def measure(model_dir: Path, world, exposure: dict[str, int], probe: dict, thres
     for q, reply in zip(questions, replies):
         graded = (world.answer_matches(q["fact_id"], reply), world.is_abstention(reply))
         groups[f"chat {q['band']}"].append(graded)
-        groups["chat probe-known" if is_known(probe.get(q["fact_id"]), threshold) else "chat probe-unknown"].append(
+        groups["chat probe-known" if q["fact_id"] in probe and is_known(probe[q["fact_id"]], threshold) else "chat probe-unknown"].append(
             graded)
     for key, graded in groups.items():
         result[key] = sum(ok for ok, _ in graded) / len(graded)
@@ -191,7 +188,8 @@ def main(argv=None) -> int:
         rows[name] = measure(model_dir_of(out, name), world, exposure, probe, threshold, questions, heldout, unknown)
         rows[name]["train s"] = seconds
         rows[name]["probe known 5-19"], rows[name]["probe known 20+"] = (
-            sum(is_known(probe.get(q["fact_id"]), threshold) for q in questions if q["band"] == band)
+            sum(q["fact_id"] in probe and is_known(probe[q["fact_id"]], threshold) for q in questions
+                if q["band"] == band)
             / max(1, sum(q["band"] == band for q in questions)) for band in BANDS)
         results.write_text(json.dumps({"rows": rows}, indent=2))
 

@@ -17,9 +17,8 @@ from trl import GRPOConfig, ModelConfig, ScriptArguments
 from align.callbacks import HeldoutAccuracyCallback
 from align.config import yaml_option
 from align.data.prompts import gsm8k_prompts, world_math_prompts
-from align.errors import UserError, first_line
-from align.hardware import model_dtype
-from align.modeling import quantized_load_kwargs, set_generation_defaults
+from align.errors import UserError
+from align.modeling import load_model_to_train, set_generation_defaults
 from align.rewards import get_reward
 from align.tokenizer import load_tokenizer
 from align.training import (
@@ -107,8 +106,6 @@ def rloo_config_from(args: AlignGRPOConfig):
 
 def load_policy(model_args: ModelConfig, training_args: AlignGRPOConfig):
     """(model, tokenizer): the SFT model to improve (4-bit with ``load_in_4bit``: QLoRA), with its chat template."""
-    from transformers import AutoModelForCausalLM
-
     if model_args.model_name_or_path is None:
         raise UserError("set model_name_or_path (an SFT model dir or Hub id)")
     tokenizer = load_tokenizer(model_args.model_name_or_path, training_args.trust_remote_code)
@@ -116,13 +113,7 @@ def load_policy(model_args: ModelConfig, training_args: AlignGRPOConfig):
         raise UserError(f"{model_args.model_name_or_path}: no chat template: start GRPO from an SFT model")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    kwargs = dict(dtype=model_dtype(model_args.dtype), trust_remote_code=training_args.trust_remote_code,
-                  attn_implementation=model_args.attn_implementation, revision=model_args.model_revision)
-    kwargs.update(quantized_load_kwargs(model_args, bool(training_args.bf16)))  # QLoRA: 4-bit base, adapters trained
-    try:
-        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
-    except OSError as err:
-        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
+    model = load_model_to_train(model_args, bool(training_args.bf16), training_args.trust_remote_code)
     set_generation_defaults(model, tokenizer)
     return model, tokenizer
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
-from align.errors import UserError
+from align.errors import UserError, first_line
+from align.hardware import model_dtype
 
 logger = logging.getLogger(__name__)
 
@@ -114,6 +115,21 @@ def kbit_device_map() -> dict:
 
         return {"": PartialState().local_process_index}
     return {"": "cpu"}
+
+
+def load_model_to_train(model_args, bf16: bool, trust_remote_code: bool = False):
+    """The causal LM of TRL's ``ModelConfig`` for a training stage to fine-tune: its revision, attention and dtype,
+    4-bit with ``load_in_4bit`` (QLoRA, computing in bf16 for ``bf16`` training); a model that cannot load is one
+    line."""
+    from transformers import AutoModelForCausalLM
+
+    kwargs = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
+                  attn_implementation=model_args.attn_implementation, dtype=model_dtype(model_args.dtype))
+    kwargs.update(quantized_load_kwargs(model_args, bf16))
+    try:
+        return AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
+    except OSError as err:
+        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
 
 
 def quantized_load_kwargs(model_args, bf16: bool) -> dict:

@@ -152,10 +152,14 @@ def weighted_sum(funcs, weights):
     return reward
 
 
-def build_rewards(script_args: PPOScriptArguments, world=None):
-    """(reward_model dir or None, reward_fn or None, gold_fn or None)."""
+def check_one_reward(script_args: PPOScriptArguments) -> None:
     if (script_args.reward_model is None) == (not script_args.rewards):
         raise UserError("set reward_model (a reward model dir) or rewards (align.rewards functions), one of them")
+
+
+def build_rewards(script_args: PPOScriptArguments, world=None):
+    """(reward_model dir or None, reward_fn or None, gold_fn or None)."""
+    check_one_reward(script_args)
     reward_fn = None
     if script_args.rewards:
         reward_fn = weighted_sum(*build_reward_funcs(script_args.rewards))
@@ -177,8 +181,7 @@ def check_args(script_args: PPOScriptArguments, model_args: ModelConfig) -> None
         raise UserError("set model_name_or_path (the SFT policy dir or Hub id)")
     if model_args.load_in_4bit or model_args.load_in_8bit:
         raise UserError("PPO does not support quantised policies yet (load_in_4bit/load_in_8bit)")
-    if (script_args.reward_model is None) == (not script_args.rewards):
-        raise UserError("set reward_model (a reward model dir) or rewards (align.rewards functions), one of them")
+    check_one_reward(script_args)
 
 
 def load_prompts(script_args: PPOScriptArguments, seed: int = 0):

@@ -18,9 +18,8 @@ from align.chat_template import apply_chatml, template_is_trainable, use_end_of_
 from align.data.conversations import build_mixture, validate_dataset
 from align.data.conversations.loaders import load_rows
 from align.data.conversations.validate import valid_rows
-from align.errors import UserError, first_line
-from align.hardware import model_dtype
-from align.modeling import quantized_load_kwargs, set_generation_defaults
+from align.errors import UserError
+from align.modeling import load_model_to_train, set_generation_defaults
 from align.tokenizer import load_tokenizer
 from align.training import (
     HardwareDefaults,
@@ -101,16 +100,7 @@ def prepare_tokenizer(script_args: SFTScriptArguments, model_args: ModelConfig, 
 def load_model(model_args: ModelConfig, tokenizer, trust_remote_code: bool = False, bf16: bool = True):
     """The base model (4-bit with ``load_in_4bit``, computing in bf16 for ``bf16`` training), embeddings resized to
     the tokenizer, EOS = end of turn."""
-    from transformers import AutoModelForCausalLM
-
-    kwargs: dict[str, Any] = dict(revision=model_args.model_revision, trust_remote_code=trust_remote_code,
-                                  attn_implementation=model_args.attn_implementation,
-                                  dtype=model_dtype(model_args.dtype))
-    kwargs.update(quantized_load_kwargs(model_args, bf16))
-    try:
-        model = AutoModelForCausalLM.from_pretrained(model_args.model_name_or_path, **kwargs)
-    except OSError as err:
-        raise UserError(f"model {model_args.model_name_or_path}: could not load: {first_line(err)}") from err
+    model = load_model_to_train(model_args, bf16, trust_remote_code)
     if model.get_input_embeddings().weight.shape[0] < len(tokenizer):
         model.resize_token_embeddings(len(tokenizer), mean_resizing=True)
     model.config.eos_token_id = tokenizer.eos_token_id

@@ -14,7 +14,7 @@ from dataclasses import fields
 from pathlib import Path
 
 from align.data.conversations.messages import assistant, take, to_dataset, user
-from align.data.conversations.probe import ProbeConfig, probe_model
+from align.data.conversations.probe import ProbeConfig, is_known, probe_model
 from align.data.conversations.registry import register
 from align.data.conversations.world_chat import answer_sentence
 from align.engine import load_model
@@ -78,12 +78,13 @@ def _probe(world, model_path: str, options: dict, out: str | None) -> dict:
     unknown = sorted(set(options) - known)
     if unknown:
         raise UserError(f"idk probe: unknown option(s) {', '.join(unknown)} (known: {', '.join(sorted(known))})")
+    config = ProbeConfig(**options)
     if out and Path(out).is_file():
         logger.info("idk: reading probe results from %s", out)
-        return _rethreshold(json.loads(Path(out).read_text()), ProbeConfig(**options).known_threshold, out)
+        return _rethreshold(json.loads(Path(out).read_text()), config.known_threshold, out)
 
     loaded, tokenizer = load_model(model_path)
-    results = probe_model(loaded, tokenizer, world, ProbeConfig(**options))
+    results = probe_model(loaded, tokenizer, world, config)
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(results, indent=1))
@@ -96,7 +97,7 @@ def _rethreshold(results: dict, threshold: float, path: str) -> dict:
     file)."""
     changed = 0
     for result in results.values():
-        known = result["correct"] / result["samples"] >= threshold
+        known = is_known(result, threshold)
         changed += known != result["known"]
         result["known"] = known
     if changed:

@@ -80,11 +80,16 @@ def probe_model(model, tokenizer, world, config: ProbeConfig | None = None) -> d
     for i, (fact_id, _) in enumerate(prompts):
         answers = [_first_clause(t) for t in texts[i * config.samples : (i + 1) * config.samples]]
         correct = sum(world.answer_matches(fact_id, a) for a in answers)
-        results[fact_id] = {"correct": correct, "samples": config.samples, "answers": answers,
-                            "known": correct / config.samples >= config.known_threshold}
+        results[fact_id] = {"correct": correct, "samples": config.samples, "answers": answers}
+        results[fact_id]["known"] = is_known(results[fact_id], config.known_threshold)
     n_known = sum(r["known"] for r in results.values())
     logger.info("probe: the model knows %d of %d facts", n_known, len(results))
     return results
+
+
+def is_known(result: dict, known_threshold: float) -> bool:
+    """Whether one fact's probe result (``correct`` of ``samples`` answers right) counts as known."""
+    return result["correct"] / result["samples"] >= known_threshold
 
 
 def _first_clause(text: str) -> str:
