@@ -2,6 +2,7 @@
 
     python bench/speedrun.py                          # runs recipes/speedrun.sh into runs/bench-speedrun (fresh)
     python bench/speedrun.py --scale smoke --out /tmp/smoke
+    python bench/speedrun.py --scale long --out runs/long   # about an hour
     python bench/speedrun.py --out runs/tiny-world    # a finished run: stages already done are skipped (0 s)
     python bench/speedrun.py --base smollm2           # the real open model's speedrun (runs/bench-smollm2)
 
@@ -40,7 +41,7 @@ def tree_rss(proc: psutil.Process) -> int:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--scale", default="cpu", choices=["cpu", "smoke"])
+    parser.add_argument("--scale", default="cpu", choices=["cpu", "smoke", "long"])
     parser.add_argument("--base", default="tiny", choices=["tiny", "smollm2"], help="BASE= of the speedrun")
     parser.add_argument("--out", default=None,
                         help="the run directory (OUT= of the speedrun; default runs/bench-speedrun, runs/bench-smollm2)")
