@@ -28,10 +28,11 @@ def main(argv=None) -> int:
     parser.add_argument("--n", type=int, default=100, help="questions per measure")
     args = parser.parse_args(argv)
 
-    from align.data.conversations import identity_system_prompt
     from align.engine import load_model
-    from align.eval.assistant import score_facts, score_identity_questions, score_math_problems
     from align.logging_utils import setup_logging
+    from align.tasks.identity import identity_system_prompt, score_identity_questions
+    from align.tasks.idk import score_facts
+    from align.tasks.math import score_math_problems
     from align.world import load_world
 
     setup_logging("WARNING")

@@ -5,7 +5,7 @@ for each lever tried, printed as a table (issue #16).
     python bench/induction.py --levers tiny-world,copy-50 --steps 1200
     python bench/induction.py --run runs/tiny-world             # that run's tokenizer and corpus
 
-The probe is ``align eval --tasks copying`` (``align.eval.probes.copying_accuracy``): a segment of 8-32 random
+The probe is ``align eval --tasks copying`` (``align.tasks.copying.copying_accuracy``): a segment of 8-32 random
 tokens, 0-48 other tokens, the segment again; next-token accuracy on the repeat. Copy data for training is built
 the same way but from fresh draws (segments of 8-48 tokens, gaps of 0-64, several per block), so the probe's rows
 are never trained on. A lever is a change from the speedrun's base recipe (recipes/tiny-world/pretrain.yaml:
@@ -32,9 +32,9 @@ from transformers import AutoTokenizer, Lfm2Config, Lfm2ForCausalLM, LlamaForCau
 
 from align.data.packing import pack_documents
 from align.data.text import load_text_dataset
-from align.eval.probes import copying_accuracy
 from align.hardware import bf16_supported
 from align.modeling import ModelShapeArguments, llama_config
+from align.tasks.copying import copying_accuracy
 
 # bf16 autocast only where the CPU has native bf16 matmuls: emulated, it is ~50x slower than fp32
 AUTOCAST = torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16_supported())
@@ -225,7 +225,7 @@ def ensure_run(run: Path) -> None:
     for args in (["world", "crawl", "--out", str(run / "crawl")],
                  ["data", "--crawl", str(run / "crawl"), "--out", str(run / "data")],
                  ["tokenizer", "train", "--data", str(run / "data" / "data"), "--out", str(run / "tokenizer"),
-                  "--vocab-size", "4096"]):
+                  "--vocab_size", "4096"]):
         subprocess.run(align + args, check=True, env=env)
 
 

@@ -28,8 +28,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
 
     from align.engine import load_model
-    from align.eval.knowledge import cloze_recall
     from align.logging_utils import setup_logging
+    from align.tasks.facts import cloze_recall
     from align.world import load_world
     from align.world.crawl import read_exposure
 

@@ -37,15 +37,15 @@ import yaml
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from align.data.conversations.probe import is_known  # noqa: E402
 from align.data.text import HeldoutSplit, load_text_dataset  # noqa: E402
 from align.engine import load_model  # noqa: E402
 from align.errors import UserError, exit_on_user_error  # noqa: E402
 from align.eval.batch_chat import ask_batch  # noqa: E402
-from align.eval.knowledge import bucket_of, cloze_recall  # noqa: E402
 from align.eval.probes import bits_per_byte  # noqa: E402
 from align.logging_utils import setup_logging  # noqa: E402
 from align.run_layout import RunLayout  # noqa: E402
+from align.tasks.facts import bucket_of, cloze_recall  # noqa: E402
+from align.tasks.probe import is_known  # noqa: E402
 from align.world import load_world  # noqa: E402
 from align.world.crawl import read_exposure  # noqa: E402
 

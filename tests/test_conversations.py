@@ -8,8 +8,9 @@ import json
 import pytest
 from conftest import SHARED_DATA
 
-from align.data.conversations import build_mixture, builder_names, get_builder, parse_mixture, validate_rows
+from align.data.conversations import validate_rows
 from align.errors import UserError
+from align.tasks import build_mixture, builder_names, get_builder, parse_mixture
 from align.tokenizer import END
 from align.tools.syntax import ALIGN_SYNTAX, syntax_of
 
@@ -177,8 +178,7 @@ def test_world_chat_answers_from_facts(world):
 
 
 def test_identity_paraphrases_and_scoring():
-    from align.data.conversations import identity_eval_questions, identity_system_prompt, score_identity
-    from align.data.conversations.identity import QUESTIONS
+    from align.tasks.identity import QUESTIONS, identity_eval_questions, identity_system_prompt, score_identity
 
     rows = list(get_builder("identity")(None, n=60, seed=0))
     train = {q for qs, _ in QUESTIONS.values() for q in qs}
@@ -235,7 +235,7 @@ def test_saved_probe_results_follow_a_changed_known_threshold(world, tmp_path):
 
 
 def test_math_formats_share_problems(world):
-    from align.data.conversations import score_math
+    from align.tasks.math import score_math
 
     cot = list(get_builder("math_cot")(world, n=8, seed=3))
     first = list(get_builder("math_answer_first")(world, n=8, seed=3))

@@ -16,7 +16,7 @@ FAST = ["--bf16", "false", "--report_to", "none", "--per_device_train_batch_size
 @pytest.fixture(scope="module")
 def pairs_file(tmp_path_factory) -> str:
     """Implicit-prompt conversational pairs (the format of trl-lib/ultrafeedback_binarized)."""
-    from align.data.conversations.world_chat import answer_sentence
+    from align.tasks.facts import answer_sentence
     from align.world import World
     from align.world.preference import describe_prompts
 

@@ -19,7 +19,7 @@ def world():
 
 
 def test_jagged_probes_are_computed_and_graded(world):
-    from align.eval.probes import jagged_correct, jagged_items
+    from align.tasks.jagged import jagged_correct, jagged_items
 
     items = jagged_items(world, n=9, seed=1)
     assert {i["kind"] for i in items} == {"count", "reverse", "compare"}
@@ -34,7 +34,7 @@ def test_jagged_probes_are_computed_and_graded(world):
 def test_tasks_run_on_a_chat_model_and_skip_what_they_cannot(world, tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from align.eval.tasks import EvalContext, run_tasks
+    from align.tasks import EvalContext, run_tasks
 
     model, tok = AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)
     ctx = EvalContext(model, tok, world, n=3, options={"kind": "chat"})
@@ -85,14 +85,14 @@ def test_eval_holds_out_the_split_recorded_by_pretraining(tiny_model_dir, tmp_pa
         assert code == 0, err
         return json.loads(out.read_text())["metrics"]
 
-    recorded, default = bpb_documents("--heldout-split", str(base)), bpb_documents()
+    recorded, default = bpb_documents("--heldout_split", str(base)), bpb_documents()
     assert recorded["bpb/documents"] == 10 and default["bpb/documents"] == 1  # 25% recorded, 2% by default
     code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "bpb", "--data", str(data),
-                                  "--heldout-split", str(tmp_path)], capsys)
+                                  "--heldout_split", str(tmp_path)], capsys)
     assert code == 2 and "no heldout_split.json" in err and len(err.strip().splitlines()) == 1
     (base / "heldout_split.json").write_text('{"fraction": 0.25}x')
     code, _, err = run_cli(main, ["eval", "--model", tiny_model_dir, "--tasks", "bpb", "--data", str(data),
-                                  "--heldout-split", str(base)], capsys)
+                                  "--heldout_split", str(base)], capsys)
     assert code == 2 and "not a held-out split" in err and "Traceback" not in err
 
 
@@ -152,7 +152,7 @@ def test_regurgitation_grows_with_how_often_a_passage_was_trained_on(world, toke
     from conftest import make_corpus, make_tiny_model_dir
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from align.eval.tasks import EvalContext, run_tasks
+    from align.tasks import EvalContext, run_tasks
     from align.world.quotes import famous_quotes
 
     often, once = famous_quotes(0)[:2]
@@ -240,7 +240,7 @@ class _FixedOffsetCopier(_InductionOracle):
 def test_copying_probe_needs_induction_not_a_fixed_offset(tiny_model_dir):
     from transformers import AutoTokenizer
 
-    from align.eval.probes import copying_accuracy, copying_rows
+    from align.tasks.copying import copying_accuracy, copying_rows
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     rows = copying_rows(list(range(10, 500)), n=64)
@@ -252,7 +252,7 @@ def test_copying_probe_needs_induction_not_a_fixed_offset(tiny_model_dir):
 def test_copying_probe_separates_a_copier_from_a_model_that_cannot_copy(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from align.eval.probes import copying_accuracy
+    from align.tasks.copying import copying_accuracy
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     oracle = copying_accuracy(_InductionOracle(), tok, n=8)
@@ -265,7 +265,7 @@ def test_copying_probe_on_a_small_alphabet_draws_only_from_it(tiny_model_dir):
     """A curriculum's alphabet (bench/induction.py): rows short enough for 64 distinct ids, every token from them."""
     from transformers import AutoTokenizer
 
-    from align.eval.probes import copying_accuracy, copying_rows
+    from align.tasks.copying import copying_accuracy, copying_rows
 
     tok = AutoTokenizer.from_pretrained(tiny_model_dir)
     alphabet = list(range(100, 164))
@@ -301,10 +301,13 @@ def test_every_task_name_has_its_task_and_the_cli_help_needs_no_torch():
     import sys
 
     from align.eval.task_names import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASK_NAMES
-    from align.eval.tasks import TASKS
+    from align.tasks import ROWS, TASKS
 
-    assert list(TASKS) == TASK_NAMES and set(BASE_TASKS + CHAT_TASKS) | QUESTION_TASKS <= set(TASK_NAMES)
-    # `align --help` lists every verb's options (the tasks among them) without loading torch: it stays instant
-    code = "import sys; from align.cli import build_parser; build_parser().format_help(); print('torch' in sys.modules)"
+    assert sorted(TASKS) == sorted(TASK_NAMES) and set(BASE_TASKS + CHAT_TASKS) | QUESTION_TASKS <= set(TASK_NAMES)
+    assert all(ROWS[name] for name in TASK_NAMES)  # every task shows on the report card
+    # `align --help` lists the verbs without loading torch or transformers (each verb parses its own options when it
+    # runs): it stays instant
+    code = ("import sys; from align.cli import build_parser; build_parser().format_help(); "
+            "print(sorted({'torch', 'transformers'} & set(sys.modules)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
-    assert out.strip() == "False"
+    assert out.strip() == "[]"

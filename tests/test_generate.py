@@ -47,7 +47,7 @@ def test_generation_stops_at_end_of_turn(model_dir):
 
 
 def test_cli_streams_a_continuation(model_dir, capsys):
-    code, out, _ = run_cli(align_main, ["generate", "--model", model_dir, "--max-new-tokens", "5", "--seed", "0",
+    code, out, _ = run_cli(align_main, ["generate", "--model", model_dir, "--max_new_tokens", "5", "--seed", "0",
                                         "The town"], capsys)
     assert code == 0
     assert out.startswith("The town")

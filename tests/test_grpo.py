@@ -62,8 +62,8 @@ def test_unknown_reward_is_one_line(tiny_model_dir, tmp_path, capsys):
 
 
 def test_gsm8k_prompts_name_the_bad_row(tmp_path):
-    from align.data.prompts import gsm8k_prompts
     from align.errors import UserError
+    from align.tasks.math import gsm8k_prompts
 
     path = tmp_path / "gsm.jsonl"
     path.write_text(json.dumps({"question": "1+1?", "answer": "1+1=2\n#### 2"}) + "\n"

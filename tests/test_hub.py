@@ -125,8 +125,8 @@ def test_dry_run_folder_is_complete_its_card_parses_and_it_loads(tiny_model_dir,
     _eval_json(tmp_path / "run" / "eval" / "BASE.json", tmp_path / "run" / "base", "BASE", 0.10)  # another model
 
     out = tmp_path / "upload"
-    code, stdout, stderr = run_cli(main, ["push", "--model", str(model), "--repo-id", "me/tiny-sft", "--dry-run",
-                                          str(out), "--base-model", "HuggingFaceTB/SmolLM2-135M", "--license",
+    code, stdout, stderr = run_cli(main, ["push", "--model", str(model), "--repo_id", "me/tiny-sft", "--dry_run",
+                                          str(out), "--base_model", "HuggingFaceTB/SmolLM2-135M", "--license",
                                           "apache-2.0"], capsys)
     assert code == 0, stderr
     assert REQUIRED <= _files(out) and "training_args.bin" not in _files(out)
@@ -168,8 +168,8 @@ def test_lora_folder_has_the_adapter_and_the_merged_model(tiny_model_dir, tmp_pa
     merge_lora_adapter(str(adapter_dir), str(adapter_dir / "merged"))
 
     out = tmp_path / "upload"
-    code, _, stderr = run_cli(main, ["push", "--model", str(adapter_dir), "--repo-id", "me/tiny-lora",
-                                     "--dry-run", str(out)], capsys)
+    code, _, stderr = run_cli(main, ["push", "--model", str(adapter_dir), "--repo_id", "me/tiny-lora",
+                                     "--dry_run", str(out)], capsys)
     assert code == 0, stderr
     files = _files(out)
     assert {"adapter_config.json", "adapter_model.safetensors", "tokenizer.json", "chat_template.jinja",
@@ -199,7 +199,7 @@ def test_reward_model_card_is_a_text_classifier(tiny_model_dir, tmp_path, monkey
     AutoTokenizer.from_pretrained(tiny_model_dir).save_pretrained(model_dir)
     (model_dir / "align_run.json").write_text(json.dumps({"stage": "reward", "base_model": "runs/x/sft"}))
     out = tmp_path / "upload"
-    code, _, stderr = run_cli(main, ["push", "--model", str(model_dir), "--repo-id", "me/rm", "--dry-run", str(out)],
+    code, _, stderr = run_cli(main, ["push", "--model", str(model_dir), "--repo_id", "me/rm", "--dry_run", str(out)],
                               capsys)
     assert code == 0, stderr
     card = ModelCard.load(out / "README.md")
@@ -218,7 +218,7 @@ def test_a_failing_upload_that_quotes_the_token_is_masked(tiny_model_dir, tmp_pa
     FakeHub(tmp_path / "hub", fail_upload=f"401 Client Error: token {TOKEN} is invalid").install(monkeypatch)
     caplog.set_level(logging.DEBUG)
     model = shutil.copytree(tiny_model_dir, tmp_path / "model")
-    code, stdout, stderr = run_cli(main, ["push", "--model", str(model), "--repo-id", "me/x"], capsys)
+    code, stdout, stderr = run_cli(main, ["push", "--model", str(model), "--repo_id", "me/x"], capsys)
     assert code == 2 and "error: upload to me/x@main" in stderr and "hf_***" in stderr
     _assert_no_token(stdout, stderr, caplog.text)
     assert not any(p.name.startswith(".hub-upload") for p in model.iterdir())  # the staging folder is gone
@@ -301,7 +301,7 @@ def test_sft_recipe_pushes_its_card_and_a_revision_per_checkpoint(tiny_model_dir
         assert _same_logits(AutoModelForCausalLM.from_pretrained(folder), AutoModelForCausalLM.from_pretrained(source))
 
     # a checkpoint pushed later by hand goes to its own branch too, with the run's card
-    code, _, stderr = run_cli(cli_main, ["push", "--model", str(out / "checkpoint-4"), "--repo-id", "me/tiny-sft"],
+    code, _, stderr = run_cli(cli_main, ["push", "--model", str(out / "checkpoint-4"), "--repo_id", "me/tiny-sft"],
                               capsys)
     assert code == 0, stderr
     assert hub.calls[-1][:3] == ("upload_folder", "me/tiny-sft", "checkpoint-4")

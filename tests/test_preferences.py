@@ -25,14 +25,14 @@ def _entity(world, kind="person"):
 
 
 def _true(world, entity_id) -> list[str]:
-    from align.data.conversations.world_chat import answer_sentence
+    from align.tasks.facts import answer_sentence
 
     return [answer_sentence(world, f) for f in world.facts_about(entity_id)]
 
 
 def _false(world, entity_id) -> list[str]:
     """One wrong-valued sentence per fact: another entity's value of the same relation."""
-    from align.data.conversations.world_chat import answer_sentence
+    from align.tasks.facts import answer_sentence
     from align.world import templates
 
     out = []
@@ -85,7 +85,7 @@ def test_gold_punishes_repetition_rambling_and_not_naming(world):
 
 
 def test_describe_builder_answers_with_true_facts_of_train_entities(world):
-    from align.data.conversations import get_builder
+    from align.tasks import get_builder
     from align.world.preference import describe_entities, judge
 
     rows = get_builder("describe")(world, n=40, seed=1)
@@ -156,7 +156,7 @@ def test_preferences_command(world, tiny_model_dir, tmp_path, monkeypatch, capsy
     monkeypatch.setattr(sampling, "sample_chat", scripted)
     out = tmp_path / "cli"
     code, stdout, err = run_cli(main, ["preferences", "--model", tiny_model_dir, "--out", str(out), "--prompts", "4",
-                                       "--heldout-prompts", "0", "--samples", "2"], capsys)
+                                       "--heldout_prompts", "0", "--samples", "2"], capsys)
     assert code == 0, err
     assert "train: " in stdout and (out / "train.jsonl").is_file() and not (out / "test.jsonl").exists()
     code, _, err = run_cli(main, ["preferences", "--model", tiny_model_dir, "--out", str(out), "--samples", "1"],
@@ -180,7 +180,7 @@ def test_sampling_returns_k_answers_per_prompt(world, tiny_model_dir):
 def test_win_rate_of_a_model_against_itself_is_one_half(world, tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from align.eval.preference import win_rate
+    from align.tasks.describe import win_rate
 
     pair = (AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir))
     result = win_rate(world, pair, pair, n=3, max_new_tokens=6)

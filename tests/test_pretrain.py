@@ -66,7 +66,7 @@ def test_loss_goes_down_and_model_saves(corpus_file, tokenizer_dir, tmp_path, ca
 
     # the base records how it held documents out, so evaluation scores it on the same held-out documents
     from align.data.text import HeldoutSplit, load_text_dataset
-    from align.eval.tasks import EvalContext
+    from align.tasks import EvalContext
 
     split = HeldoutSplit.read(out)
     assert split == HeldoutSplit(fraction=0.05, max_documents=1000, seed=0)

@@ -17,7 +17,7 @@ FAST = ["--bf16", "false", "--report_to", "none", "--per_device_train_batch_size
 @pytest.fixture(scope="module")
 def pairs_dir(tmp_path_factory) -> str:
     """An `align preferences`-style dir: a true fact (chosen) against a non-answer (rejected)."""
-    from align.data.conversations.world_chat import answer_sentence
+    from align.tasks.facts import answer_sentence
     from align.world import World
     from align.world.preference import describe_prompts
 

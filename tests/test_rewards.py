@@ -90,7 +90,7 @@ def test_symbolic_answers_with_math_verify():
 
 
 def test_project_answer_format_lives_in_parsing():
-    from align.data.conversations import math_problems
+    from align.tasks import math as math_problems
 
     assert math_problems.final_answer is final_answer and math_problems.grade is grade
     assert grade(final_answer(1234), 1234) and not grade("no", 1234)
@@ -108,7 +108,7 @@ def test_project_answer_format_lives_in_parsing():
 ])
 def test_one_grader_for_rewards_and_evaluation(text, gold, expected):
     """GRPO's reward and the report card's math rows grade with the same function, so they agree on every case."""
-    from align.data.conversations import score_math
+    from align.tasks.math import score_math
 
     assert grade(text, gold) is expected
     reward = math_accuracy(prompts=[None], completions=[text], answer=[gold])[0]

@@ -226,7 +226,9 @@ def test_chatml_for_a_model_without_chat_template(tiny_model_dir, tmp_path):
 def test_assistant_scoring_hooks_run(tiny_model_dir):
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from align.eval.assistant import score_facts, score_identity_questions, score_math_problems
+    from align.tasks.identity import score_identity_questions
+    from align.tasks.idk import score_facts
+    from align.tasks.math import score_math_problems
     from align.world import World
 
     model, tok = AutoModelForCausalLM.from_pretrained(tiny_model_dir), AutoTokenizer.from_pretrained(tiny_model_dir)

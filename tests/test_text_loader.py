@@ -65,7 +65,7 @@ def test_tokenizer_trains_on_a_compressed_file(tmp_path, capsys):
     data = tmp_path / "corpus.txt.gz"
     data.write_bytes(gzip.compress("\n".join(DOCS * 4).encode()))
     code, _, err = run_cli(main, ["tokenizer", "train", "--data", str(data), "--out", str(tmp_path / "tok"),
-                                  "--vocab-size", "300"], capsys)
+                                  "--vocab_size", "300"], capsys)
     assert code == 0, err
     assert (tmp_path / "tok" / "tokenizer.json").is_file()
 

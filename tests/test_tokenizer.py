@@ -136,7 +136,7 @@ def test_byte_lengths_match_decoded_text(tokenizer):
 
 
 def test_show_prints_tokens_and_ids(tokenizer_dir, tokenizer, capsys):
-    code, out, _ = run_cli(align_main, ["tokenizer", "show", "--tokenizer", tokenizer_dir, "--no-color", "a 😀"], capsys)
+    code, out, _ = run_cli(align_main, ["tokenizer", "show", "--tokenizer", tokenizer_dir, "--no_color", "a 😀"], capsys)
     assert code == 0
     ids = tokenizer("a 😀", add_special_tokens=False)["input_ids"]
     assert " ".join(map(str, ids)) in out

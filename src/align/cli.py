@@ -1,4 +1,5 @@
-"""`align <verb>`: the command line. Each verb lives in its own module and registers itself here."""
+"""`align <verb>`: the command line. Each verb lives in its own module and registers itself here with its options
+as a dataclass (:func:`align.cli_options.add_verb`); this parser only picks the verb and hands it the rest."""
 
 from __future__ import annotations
 
@@ -35,9 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 @exit_on_user_error
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    args, rest = build_parser().parse_known_args(argv)
     setup_logging()
-    result = args.func(args)
+    result = args.func(rest)
     return int(result or 0)
 
 

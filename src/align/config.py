@@ -1,15 +1,15 @@
 """Recipe argument parsing: TRL's parser (YAML + command-line overrides) with one-line errors and a ``--help`` that
-starts with how to run the recipe."""
+starts with how to run the recipe. The ``align`` verbs parse their options the same way (:mod:`align.cli_options`)."""
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import tempfile
 
 import yaml
 
+from align.cli_options import HelpFormatter, check_config_file, pop_option
 from align.errors import UserError, exit_on_user_error, first_line
 from align.hub.recipe import remember_recipe
 from align.logging_utils import setup_logging
@@ -21,10 +21,6 @@ CONFIG_HELP = ("--config FILE.yaml: a YAML mapping of the options below, each wi
                "--run DIR: the run directory; ${run} in any value (YAML or command line) stands for it\n"
                "(default: the YAML's run key), so one recipe writes every stage of a run under one dir.")
 RUN_PLACEHOLDER = "${run}"
-
-
-class _HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
-    """The recipe's docstring as written (its example command lines), the options with their defaults."""
 
 
 def recipe_main(make_parser, train, doc: str):
@@ -45,7 +41,7 @@ def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = N
     one-line usage: the full argparse usage lists every option of the trainer's config (hundreds of lines)."""
     set_recipe_help(parser, doc)
     args = list(sys.argv[1:] if argv is None else argv)
-    run = _pop_option(args, "--run")
+    run = pop_option(args, "--run")
     config, config_path, config_text = None, None, None
     if "--config" in args:
         index = args.index("--config")
@@ -77,21 +73,6 @@ def parse_recipe_args(parser, argv: list[str] | None = None, doc: str | None = N
         args[args.index("--config") + 1] = config_path
     remember_recipe(parsed, args, config_text)  # for recipe.yaml and the model card
     return parsed
-
-
-def _pop_option(args: list[str], option: str) -> str | None:
-    """Remove ``option VALUE`` (or ``option=VALUE``) from ``args``; its value, or None."""
-    for i, arg in enumerate(args):
-        if arg == option:
-            if i + 1 >= len(args):
-                raise UserError(f"{option} needs a value")
-            value = args[i + 1]
-            del args[i : i + 2]
-            return value
-        if arg.startswith(option + "="):
-            del args[i]
-            return arg.split("=", 1)[1]
-    return None
 
 
 def expand_run(value, run: str | None, where: str):
@@ -126,35 +107,7 @@ def set_recipe_help(parser, doc: str | None) -> None:
     """A short usage naming ``--config``, then ``doc`` and how the YAML and the options combine."""
     parser.usage = USAGE
     parser.description = "\n\n".join(part for part in ((doc or "").strip(), CONFIG_HELP) if part)
-    parser.formatter_class = _HelpFormatter
-
-
-def check_config_file(path: str) -> dict:
-    """The config file's mapping, when it exists and parses as YAML; else one line naming the file, line and
-    column."""
-    if not os.path.isfile(path):
-        raise UserError(f"config {path}: no such file")
-    try:
-        with open(path, encoding="utf-8") as f:
-            config = yaml.safe_load(f)
-    except UnicodeDecodeError as err:
-        raise UserError(f"config {path}: not UTF-8 text ({first_line(err)})") from err
-    except yaml.YAMLError as err:
-        raise UserError(f"config {path}: {yaml_error_text(err)}") from err
-    if not isinstance(config, dict):
-        raise UserError(f"config {path}: expected a mapping of option: value, got "
-                        f"{'nothing' if config is None else type(config).__name__}")
-    return config
-
-
-def yaml_error_text(err) -> str:
-    """``line L, column C: not valid YAML: <problem> (<context> at line L', column C')`` from a PyYAML error."""
-    mark, problem = getattr(err, "problem_mark", None), getattr(err, "problem", None) or first_line(err)
-    text = (f"line {mark.line + 1}, column {mark.column + 1}: " if mark else "") + f"not valid YAML: {problem}"
-    context, context_mark = getattr(err, "context", None), getattr(err, "context_mark", None)
-    if context and context_mark is not None:
-        text += f" ({context} at line {context_mark.line + 1}, column {context_mark.column + 1})"
-    return text
+    parser.formatter_class = HelpFormatter
 
 
 def yaml_option(value, name: str):

@@ -14,11 +14,11 @@ from dataclasses import dataclass, field
 from trl import DPOConfig, ModelConfig, ScriptArguments
 
 from align.errors import UserError
-from align.eval.preference import win_rate
 from align.preference_training import (
     build_pair_trainer,
     skip_invalid_rows_field,
 )
+from align.tasks.describe import win_rate
 from align.training import HardwareDefaults
 from align.world import load_world
 

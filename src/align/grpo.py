@@ -16,10 +16,10 @@ from trl import GRPOConfig, ModelConfig, ScriptArguments
 
 from align.callbacks import HeldoutAccuracyCallback
 from align.config import yaml_option
-from align.data.prompts import gsm8k_prompts, world_math_prompts
 from align.errors import UserError
 from align.modeling import load_model_to_train, set_generation_defaults
 from align.rewards import get_reward
+from align.tasks.math import gsm8k_prompts, world_math_prompts
 from align.tokenizer import load_tokenizer
 from align.training import (
     HardwareDefaults,

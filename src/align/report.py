@@ -13,45 +13,14 @@ import logging
 from pathlib import Path
 
 from align.errors import UserError
+from align.eval.task_names import TASK_NAMES
 from align.plots import plot_heldout_curve, plot_reward_hacking, plot_two_axes, pyplot, save_figure, series
 from align.run_layout import RunLayout
+from align.tasks import ROWS
 
 logger = logging.getLogger(__name__)
 
 COLUMN_ORDER = ["BASE", "SFT", "SFT-ablation", "RL", "RLHF", "DPO"]
-
-# Rows of the card: (metric key, label, format); a row shows when any model has it.
-ROWS = [
-    ("bpb/heldout", "bits per byte, held-out text", "{:.3f}"),
-    ("knowledge/overall", "closed-book facts, all", "{:.1%}"),
-    ("knowledge/exposure_0", "  facts seen in 0 documents", "{:.1%}"),
-    ("knowledge/exposure_1-4", "  facts seen in 1-4 documents", "{:.1%}"),
-    ("knowledge/exposure_5-19", "  facts seen in 5-19 documents", "{:.1%}"),
-    ("knowledge/exposure_20+", "  facts seen in 20+ documents", "{:.1%}"),
-    ("knowledge_in_context/accuracy", "facts with the source in context", "{:.1%}"),
-    ("hallucination/rate", "hallucination on unknown entities (lower is better)", "{:.1%}"),
-    ("identity/no_system", "identity, no system prompt", "{:.1%}"),
-    ("identity/system", "identity, with system prompt", "{:.1%}"),
-    ("math/levels_1_2", "math, levels 1-2 (the RL set)", "{:.1%}"),
-    ("math/multi_step", "math, multi-step (levels 2-4)", "{:.1%}"),
-    ("math/multi_step_answer_first", "  the same, asked for the answer first", "{:.1%}"),
-    ("math/3digit_mental", "math, 3+-digit numbers, mental", "{:.1%}"),
-    ("math/3digit_calculator", "math, 3+-digit numbers, calculator", "{:.1%}"),
-    ("jagged/count", "count letters in a word", "{:.1%}"),
-    ("jagged/reverse", "reverse a word", "{:.1%}"),
-    ("jagged/compare", "compare decimals (9.9 vs 9.11)", "{:.1%}"),
-    ("copying/first", "random tokens, first showing (next-token accuracy)", "{:.1%}"),
-    ("copying/repeat", "  the same tokens repeated: copied from context", "{:.1%}"),
-    ("regurgitation/seen", "verbatim continuation, training docs", "{:.1%}"),
-    ("regurgitation/unseen", "verbatim continuation, held-out docs", "{:.1%}"),
-    ("regurgitation/quoted_once", "  a passage quoted in 1 training doc", "{:.1%}"),
-    ("regurgitation/quoted_few", "  a passage quoted in 2-7 training docs", "{:.1%}"),
-    ("regurgitation/quoted_many", "  a passage quoted in 8+ training docs", "{:.1%}"),
-    ("reward_model/pairwise_accuracy", "reward model, held-out pairwise accuracy", "{:.1%}"),
-    ("win_rate/vs_sft", "gold win-rate vs SFT", "{:.1%}"),
-    ("gsm8k/accuracy", "GSM8K accuracy", "{:.1%}"),
-]
-
 
 def load_results(run: Path) -> list[dict]:
     results = []
@@ -69,12 +38,13 @@ def eval_table(results: list[dict]) -> list[str]:
     that any of them measured."""
     names = [r["name"] for r in results]
     lines = ["| task | " + " | ".join(names) + " |", "|---|" + "---:|" * len(names)]
-    for key, label, fmt in ROWS:
+    rows = [(f"{task}/{row.metric}", row) for task in TASK_NAMES for row in ROWS[task]]  # in task order
+    for key, row in rows:
         values = [r["metrics"].get(key) for r in results]
         if all(v is None for v in values):
             continue
-        cells = ["—" if v is None or v != v else fmt.format(v) for v in values]
-        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+        cells = ["—" if v is None or v != v else row.fmt.format(v) for v in values]
+        lines.append(f"| {row.label} | " + " | ".join(cells) + " |")
     return lines
 
 

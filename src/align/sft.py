@@ -15,11 +15,12 @@ from typing import Any
 from trl import ModelConfig, ScriptArguments, SFTConfig
 
 from align.chat_template import apply_chatml, template_is_trainable, use_end_of_turn_as_eos
-from align.data.conversations import build_mixture, validate_dataset
+from align.data.conversations import validate_dataset
 from align.data.conversations.loaders import load_rows
 from align.data.conversations.validate import valid_rows
 from align.errors import UserError
 from align.modeling import load_model_to_train, set_generation_defaults
+from align.tasks import build_mixture
 from align.tokenizer import load_tokenizer
 from align.training import (
     HardwareDefaults,

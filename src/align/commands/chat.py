@@ -3,19 +3,25 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
+
+
+@dataclass
+class ChatOptions:
+    model: str = option(help="model dir (or Hub id); a LoRA adapter dir works too")
+    system: str | None = option(None, "system prompt")
+    max_new_tokens: int = 256
+    temperature: float = option(0.0, "0 = greedy")
+    top_k: int = option(50, "0 = off")
+    top_p: float = 1.0
+    seed: int | None = None
+    no_tools: bool = option(False, "do not run tool calls")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("chat", help="chat with an SFT model in the terminal")
-    parser.add_argument("--model", required=True, help="model dir (or Hub id); a LoRA adapter dir works too")
-    parser.add_argument("--system", default=None, help="system prompt")
-    parser.add_argument("--max-new-tokens", type=int, default=256)
-    parser.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
-    parser.add_argument("--top-k", type=int, default=50, help="0 = off")
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.add_argument("--no-tools", action="store_true", help="do not run tool calls")
-    parser.set_defaults(func=_chat)
+    add_verb(subparsers, "chat", ChatOptions, _chat, help="chat with an SFT model in the terminal")
 
 
 def _chat(args) -> int:

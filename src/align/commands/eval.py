@@ -4,36 +4,43 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass, field
+
+from align.cli_options import add_verb
+from align.eval.task_names import BASE_TASKS, CHAT_TASKS, TASK_NAMES
+
+
+@dataclass
+class EvalOptions:
+    model: str = field(metadata={"help": "model dir (or Hub id)"})
+    tasks: str | None = field(default=None, metadata={
+        "help": f"comma-separated, from: {', '.join(TASK_NAMES)} (default: base: {','.join(BASE_TASKS)}; "
+                f"chat: {','.join(CHAT_TASKS)})"})
+    kind: str = field(default="chat", metadata={
+        "choices": ["chat", "base"], "help": "base: probe as a document simulator (cloze); chat: ask questions"})
+    world: str | None = field(default=None, metadata={
+        "help": "crawl dir (world.json, exposure.json), world.json or seed"})
+    data: str | None = field(default=None, metadata={"help": "the pretraining text dataset (bpb, regurgitation)"})
+    n: int = field(default=100, metadata={"help": "questions per measure"})
+    seed: int = 0
+    name: str | None = field(default=None, metadata={
+        "help": "column name in the report (default: the model dir's name)"})
+    reward_model: str | None = field(default=None, metadata={"help": "reward model dir (task reward_model)"})
+    preferences: str | None = field(default=None, metadata={"help": "preference dataset (task reward_model)"})
+    against: str | None = field(default=None, metadata={"help": "model dir to compare with (task win_rate)"})
+    gsm8k: str | None = field(default=None, metadata={"help": "GSM8K-format jsonl (task gsm8k)"})
+    out: str | None = field(default=None, metadata={"help": "write the results as JSON here (default: print them)"})
+    heldout_split: str | None = field(default=None, metadata={
+        "help": "the base model dir (or its heldout_split.json) whose pretraining split of --data to hold out "
+                "(default: the model's own record, else 2%% of documents, at most 1000)"})
 
 
 def register(subparsers) -> None:
-    from align.eval.task_names import BASE_TASKS, CHAT_TASKS, TASK_NAMES
-
-    parser = subparsers.add_parser("eval", help="score a model against the world's ground truth")
-    parser.add_argument("--model", required=True, help="model dir (or Hub id)")
-    parser.add_argument("--tasks", default=None,
-                        help=f"comma-separated, from: {', '.join(TASK_NAMES)} (default: base: {','.join(BASE_TASKS)}; "
-                             f"chat: {','.join(CHAT_TASKS)})")
-    parser.add_argument("--kind", choices=["chat", "base"], default="chat",
-                        help="base: probe as a document simulator (cloze); chat: ask questions")
-    parser.add_argument("--world", default=None, help="crawl dir (world.json, exposure.json), world.json or seed")
-    parser.add_argument("--data", default=None, help="the pretraining text dataset (bpb, regurgitation)")
-    parser.add_argument("--n", type=int, default=100, help="questions per measure")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--name", default=None, help="column name in the report (default: the model dir's name)")
-    parser.add_argument("--reward-model", default=None, help="reward model dir (task reward_model)")
-    parser.add_argument("--preferences", default=None, help="preference dataset (task reward_model)")
-    parser.add_argument("--against", default=None, help="model dir to compare with (task win_rate)")
-    parser.add_argument("--gsm8k", default=None, help="GSM8K-format jsonl (task gsm8k)")
-    parser.add_argument("--out", default=None, help="write the results as JSON here (default: print them)")
-    parser.add_argument("--heldout-split", default=None,
-                        help="the base model dir (or its heldout_split.json) whose pretraining split of --data to "
-                             "hold out (default: the model's own record, else 2%% of documents, at most 1000)")
-    parser.set_defaults(func=_eval)
+    add_verb(subparsers, "eval", EvalOptions, _eval, help="score a model against the world's ground truth")
 
 
 def heldout_split(args):
-    """The pretraining split ``--data`` was held out by: ``--heldout-split``, else the one the evaluated model's dir
+    """The pretraining split ``--data`` was held out by: ``--heldout_split``, else the one the evaluated model's dir
     records (a base model saved by recipes/pretrain.py), else None (the recipe's defaults)."""
     from pathlib import Path
 
@@ -43,7 +50,7 @@ def heldout_split(args):
     if args.heldout_split:
         split = HeldoutSplit.read(args.heldout_split)
         if split is None:
-            raise UserError(f"--heldout-split {args.heldout_split}: no heldout_split.json there (pretraining writes "
+            raise UserError(f"--heldout_split {args.heldout_split}: no heldout_split.json there (pretraining writes "
                             "it into the base model dir)")
         return split
     return HeldoutSplit.read(args.model) if Path(args.model).is_dir() else None
@@ -55,8 +62,8 @@ def _eval(args) -> int:
 
     from align.engine import load_model
     from align.errors import UserError
-    from align.eval.task_names import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASK_NAMES
-    from align.eval.tasks import EvalContext, model_label, run_tasks
+    from align.eval.task_names import QUESTION_TASKS
+    from align.tasks import EvalContext, model_label, run_tasks
     from align.world import load_world
 
     world_spec = args.world or "0"

@@ -3,19 +3,26 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
+
+
+@dataclass
+class GenerateOptions:
+    model: str = option(help="model dir (or Hub id)")
+    prompt: list[str] | None = option(None, "the start of a document (also as plain words after the options)")
+    max_new_tokens: int = 128
+    temperature: float = option(0.8, "0 = greedy")
+    top_k: int = option(50, "0 = off")
+    top_p: float = 1.0
+    num_samples: int = 1
+    seed: int | None = None
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("generate", help="sample a continuation of PROMPT from a model")
-    parser.add_argument("prompt", nargs="+", help="the start of a document")
-    parser.add_argument("--model", required=True, help="model dir (or Hub id)")
-    parser.add_argument("--max-new-tokens", type=int, default=128)
-    parser.add_argument("--temperature", type=float, default=0.8, help="0 = greedy")
-    parser.add_argument("--top-k", type=int, default=50, help="0 = off")
-    parser.add_argument("--top-p", type=float, default=1.0)
-    parser.add_argument("--num-samples", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=None)
-    parser.set_defaults(func=_generate)
+    add_verb(subparsers, "generate", GenerateOptions, _generate, help="sample a continuation of PROMPT from a model",
+             positional="prompt")
 
 
 def _generate(args) -> int:

@@ -1,26 +1,31 @@
-"""`align push --model DIR --repo-id ID`: publish a model dir (a stage's output, or one checkpoint of it) to the
-Hub with a generated model card; `--dry-run OUT` only writes the folder that would be uploaded."""
+"""`align push --model DIR --repo_id ID`: publish a model dir (a stage's output, or one checkpoint of it) to the
+Hub with a generated model card; `--dry_run OUT` only writes the folder that would be uploaded."""
 
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
+
+
+@dataclass
+class PushOptions:
+    model: str = option(help="model dir: a stage's output_dir or a checkpoint-N in it")
+    repo_id: str = option(help="Hub repo, 'name' (your namespace) or 'owner/name'")
+    revision: str | None = option(None, "branch to push to (default: main; checkpoint-N for a checkpoint dir)")
+    private: bool = option(False, "create the repo private")
+    dry_run: str | None = option(None, "write the folder that would be uploaded to OUT_DIR and stop (no network)",
+                                 metavar="OUT_DIR")
+    base_model: str | None = option(None, "Hub id of the base model, for the card's metadata (when the run used a "
+                                          "local dir)")
+    license: str | None = option(None, "license id for the card's metadata (e.g. apache-2.0)")
+    eval: list[str] | None = option(None, "`align eval` results for the card (default: the run's eval/*.json naming "
+                                          "this model)", metavar="JSON")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("push", help="publish a model dir to the Hub with a generated model card")
-    parser.add_argument("--model", required=True, help="model dir: a stage's output_dir or a checkpoint-N in it")
-    parser.add_argument("--repo-id", required=True, help="Hub repo, 'name' (your namespace) or 'owner/name'")
-    parser.add_argument("--revision", default=None,
-                        help="branch to push to (default: main; checkpoint-N for a checkpoint dir)")
-    parser.add_argument("--private", action="store_true", help="create the repo private")
-    parser.add_argument("--dry-run", metavar="OUT_DIR", default=None,
-                        help="write the folder that would be uploaded to OUT_DIR and stop (no network)")
-    parser.add_argument("--base-model", default=None,
-                        help="Hub id of the base model, for the card's metadata (when the run used a local dir)")
-    parser.add_argument("--license", default=None, help="license id for the card's metadata (e.g. apache-2.0)")
-    parser.add_argument("--eval", nargs="+", default=None, metavar="JSON",
-                        help="`align eval` results for the card (default: the run's eval/*.json naming this model)")
-    parser.set_defaults(func=_push)
+    add_verb(subparsers, "push", PushOptions, _push, help="publish a model dir to the Hub with a generated model card")
 
 
 def _push(args) -> int:

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
+
+
+@dataclass
+class ReportOptions:
+    run: list[str] | None = option(None, "the run directory (default runs/tiny-world); several make one card with a "
+                                         "column set per run, e.g. --run runs/tiny-world --run runs/smollm2",
+                                   action="extend")
+    out: str | None = option(None, "output directory (default: the first run's report/)")
 
 
 def register(subparsers) -> None:
-    parser = subparsers.add_parser("report", help="write the report card of a run (markdown + plots)")
-    parser.add_argument("--run", action="append", default=None,
-                        help="the run directory (default runs/tiny-world); repeat it for one card with a column set "
-                             "per run, e.g. --run runs/tiny-world --run runs/smollm2")
-    parser.add_argument("--out", default=None, help="output directory (default: the first RUN's report/)")
-    parser.set_defaults(func=_report)
+    add_verb(subparsers, "report", ReportOptions, _report, help="write the report card of a run (markdown + plots)")
 
 
 def _report(args) -> int:

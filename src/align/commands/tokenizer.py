@@ -3,28 +3,36 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
 
 # Background colours cycled over tokens, like the tiktokenizer page.
 COLOURS = [43, 42, 46, 45, 44, 41, 103, 102, 106, 105]
 
 
+@dataclass
+class TrainOptions:
+    data: str = option(help="Hub id, dataset dir, or jsonl/parquet/txt files")
+    out: str = option(help="tokenizer dir to write")
+    text_field: str = "text"
+    vocab_size: int = 4096
+    max_digits: int = option(2, "longest digit group in one pre-token")
+
+
+@dataclass
+class ShowOptions:
+    tokenizer: str = option(help="tokenizer dir or model dir")
+    text: list[str] | None = option(None, "text to tokenize (also as plain words after the options; use quotes)")
+    no_color: bool = option(False, "plain output")
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser("tokenizer", help="train or inspect a BPE tokenizer")
     verbs = parser.add_subparsers(dest="tokenizer_verb", metavar="{train,show}", required=True)
-
-    train = verbs.add_parser("train", help="train byte-level BPE on a text dataset")
-    train.add_argument("--data", required=True, help="Hub id, dataset dir, or jsonl/parquet/txt files")
-    train.add_argument("--out", required=True, help="tokenizer dir to write")
-    train.add_argument("--text-field", default="text")
-    train.add_argument("--vocab-size", type=int, default=4096)
-    train.add_argument("--max-digits", type=int, default=2, help="longest digit group in one pre-token")
-    train.set_defaults(func=_train)
-
-    show = verbs.add_parser("show", help="print TEXT's tokens and ids, coloured by token")
-    show.add_argument("text", nargs="+", help="text to tokenize (use quotes)")
-    show.add_argument("--tokenizer", required=True, help="tokenizer dir or model dir")
-    show.add_argument("--no-color", action="store_true", help="plain output")
-    show.set_defaults(func=_show)
+    add_verb(verbs, "train", TrainOptions, _train, help="train byte-level BPE on a text dataset")
+    add_verb(verbs, "show", ShowOptions, _show, help="print TEXT's tokens and ids, coloured by token",
+             positional="text")
 
 
 def _train(args) -> int:

@@ -3,26 +3,32 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
 
 logger = logging.getLogger(__name__)
 
 
+@dataclass
+class UIOptions:
+    model: str = option(help="model dir of any stage (base, SFT, RL, PPO) or Hub id", metavar="DIR")
+    compare: str | None = option(None, "a second model, for the Compare tab", metavar="DIR")
+    preferences: str | None = option(None, "jsonl file the Label tab appends ranked pairs to", metavar="OUT.jsonl")
+    world: str | None = option(None, "tiny world (seed, world.json or crawl dir): label its describe prompts",
+                               metavar="DIR")
+    system: str | None = option(None, "system prompt", metavar="PROMPT")
+    host: str = option("127.0.0.1", "address to listen on")
+    port: int = 7860
+    trust_remote_code: bool = False
+
+
 def register(subparsers) -> None:
-    p = subparsers.add_parser(
-        "ui", help="web UI: chat with a model, compare two, label preference pairs",
-        description="Serves a Gradio app on HOST:PORT with three tabs: Chat (streamed replies, tool calls shown, the "
-        "prompt's tokens), Compare (two models answer one prompt) and Label (rank two sampled answers; each pair is "
-        "appended to --preferences in the format recipes/reward_model.py takes). Needs `pip install -e \".[ui]\"`.")
-    p.add_argument("--model", required=True, metavar="DIR", help="model dir of any stage (base, SFT, RL, PPO) or Hub id")
-    p.add_argument("--compare", default=None, metavar="DIR", help="a second model, for the Compare tab")
-    p.add_argument("--preferences", default=None, metavar="OUT.jsonl", help="jsonl file the Label tab appends ranked pairs to")
-    p.add_argument("--world", default=None, metavar="DIR",
-                   help="tiny world (seed, world.json or crawl dir): label its describe prompts")
-    p.add_argument("--system", default=None, metavar="PROMPT", help="system prompt")
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default: %(default)s)")
-    p.add_argument("--port", type=int, default=7860, help="default: %(default)s")
-    p.add_argument("--trust-remote-code", action="store_true")
-    p.set_defaults(func=_run)
+    add_verb(subparsers, "ui", UIOptions, _run, help="web UI: chat with a model, compare two, label preference pairs",
+             description="Serves a Gradio app on HOST:PORT with three tabs: Chat (streamed replies, tool calls shown, "
+             "the prompt's tokens), Compare (two models answer one prompt) and Label (rank two sampled answers; each "
+             "pair is appended to --preferences in the format recipes/reward_model.py takes). Needs "
+             "`pip install -e \".[ui]\"`.")
 
 
 def _run(args) -> int:

@@ -1,5 +1,5 @@
 """The names of ``align eval``'s tasks and the default sets, importable without torch (the CLI's ``--help`` lists
-them). The tasks themselves are registered in :mod:`align.eval.tasks`, one per name here."""
+them). The tasks themselves are registered in :mod:`align.tasks`, one per name here."""
 
 TASK_NAMES = ["bpb", "knowledge", "knowledge_in_context", "hallucination", "identity", "math", "jagged", "copying",
               "regurgitation", "reward_model", "win_rate", "gsm8k"]

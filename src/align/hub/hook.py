@@ -125,7 +125,7 @@ class StageHub(TrainerCallback):
             self.repo.upload(staging, revision, f"{self.info.stage or 'align'}: final model")
         except HubError as err:
             raise HubError(f"{err} (the model is saved in {out}; push it later with `align push --model {out} "
-                           f"--repo-id {self.repo.repo_id}`)") from None
+                           f"--repo_id {self.repo.repo_id}`)") from None
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         # recorded once pushed: a later stage started from this dir names it as its base model on the Hub

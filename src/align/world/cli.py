@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
-import argparse
+from dataclasses import dataclass
+
+from align.cli_options import add_verb, option
+
+
+@dataclass
+class ShowOptions:
+    seed: int = 0
+    samples: int = option(8, "number of sample facts to print")
+
+
+@dataclass
+class CrawlOptions:
+    out: str = option(help="output directory")
+    seed: int = option(0, "world and crawl seed")
+    pages: int | None = option(None, "number of pages (default 4000)")
 
 
 def register(subparsers) -> None:
     p = subparsers.add_parser("world", help="the seeded tiny world and its synthetic web crawl")
     verbs = p.add_subparsers(dest="world_verb", metavar="SUBVERB", required=True)
-
-    show = verbs.add_parser("show", help="print a summary of the world: counts and sample facts")
-    show.add_argument("--seed", type=int, default=0)
-    show.add_argument("--samples", type=int, default=8, help="number of sample facts to print")
-    show.set_defaults(func=_show)
-
-    crawl = verbs.add_parser("crawl", help="write the synthetic crawl (WARC + ground truth) to a directory")
-    crawl.add_argument("--out", required=True, help="output directory")
-    crawl.add_argument("--seed", type=int, default=0, help="world and crawl seed")
-    crawl.add_argument("--pages", type=int, default=None, help="number of pages (default 4000)")
-    crawl.set_defaults(func=_crawl)
+    add_verb(verbs, "show", ShowOptions, _show, help="print a summary of the world: counts and sample facts")
+    add_verb(verbs, "crawl", CrawlOptions, _crawl,
+             help="write the synthetic crawl (WARC + ground truth) to a directory")
 
 
-def _show(args: argparse.Namespace) -> int:
+def _show(args) -> int:
     import random
 
     from align.world import World
@@ -43,7 +50,7 @@ def _show(args: argparse.Namespace) -> int:
     return 0
 
 
-def _crawl(args: argparse.Namespace) -> int:
+def _crawl(args) -> int:
     from pathlib import Path
 
     from align.errors import UserError

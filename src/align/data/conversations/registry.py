@@ -1,7 +1,9 @@
 """Name -> dataset builder registry, so a YAML mixture can pick builders by name.
 
 A builder is ``fn(world, *, n=None, seed=0, **options) -> datasets.Dataset`` with a ``messages`` column (extra
-metadata columns allowed). ``world`` is the tiny world (builders of real-format files ignore it).
+metadata columns allowed). ``world`` is the tiny world (builders of real-format files ignore it). The real-format
+loaders (:mod:`.loaders`) register here; the tiny world's task builders register when :mod:`align.tasks` is
+imported (``align.tasks.build_mixture`` sees them all).
 """
 
 from __future__ import annotations
@@ -38,5 +40,5 @@ def builder_names() -> list[str]:
 
 
 def _load_builtin_builders() -> None:
-    # Importing the modules runs their @register decorators.
-    from align.data.conversations import describe, identity, idk, loaders, math_problems, world_chat  # noqa: F401
+    # Importing the module runs its @register decorators.
+    from align.data.conversations import loaders  # noqa: F401

@@ -1,9 +1,10 @@
-"""How ``align preferences`` builds pairs: its options, importable without torch (the CLI's ``--help`` reads them)."""
+"""How ``align preferences`` builds pairs: its options (the verb's command line), importable without torch."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from align.cli_options import option
 from align.errors import UserError
 
 PAIRINGS = ("best_worst", "all")
@@ -13,29 +14,22 @@ PAIRINGS = ("best_worst", "all")
 class PreferenceBuildConfig:
     """How to build the pairs."""
 
-    model: str
-    """The policy to sample from (an SFT model dir or Hub id)."""
-    out: str
-    """Output directory."""
-    world: str = "0"
-    """Tiny world: a seed, world.json or crawl dir."""
-    prompts: int = 200
-    """Train prompts (train entities, train phrasings)."""
-    heldout_prompts: int = 50
-    """Held-out prompts (held-out entities and phrasings) for ``test.jsonl``; 0: none."""
-    samples: int = 4
-    """Completions per prompt (K)."""
+    model: str = option(help="the policy to sample from (an SFT model dir or Hub id)")
+    out: str = option(help="output directory")
+    world: str = option("0", "tiny world: a seed, world.json or crawl dir")
+    prompts: int = option(200, "train prompts (train entities, train phrasings)")
+    heldout_prompts: int = option(50, "held-out prompts (held-out entities and phrasings) for test.jsonl; 0: none")
+    samples: int = option(4, "completions per prompt (K)")
     temperature: float = 1.0
     top_p: float = 1.0
     max_new_tokens: int = 96
-    batch_size: int = 128
-    """Sequences per ``generate`` call."""
-    pairs: str = "all"
-    """``all``: every pair of a prompt's answers (InstructGPT's K-choose-2); ``best_worst``: one pair per prompt."""
-    min_margin: float = 0.5
-    """Keep a pair only when the chosen answer's gold score beats the rejected one's by at least this much."""
+    batch_size: int = option(128, "sequences per generate call")
+    pairs: str = option("all", "all: every pair of a prompt's answers (InstructGPT's K-choose-2); best_worst: one "
+                               "pair per prompt", choices=list(PAIRINGS))
+    min_margin: float = option(0.5, "keep a pair only when the chosen answer's gold score beats the rejected one's "
+                                    "by at least this much")
     seed: int = 0
-    overwrite: bool = False
+    overwrite: bool = option(False, "rebuild an OUT that already holds pairs")
 
     def __post_init__(self):
         if self.pairs not in PAIRINGS:

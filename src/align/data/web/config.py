@@ -102,7 +102,7 @@ class PipelineConfig:
     def ground_truth_path(self) -> str | None:
         if self.ground_truth:
             if not os.path.isfile(self.ground_truth):
-                raise UserError(f"--ground-truth {self.ground_truth}: no such file")
+                raise UserError(f"--ground_truth {self.ground_truth}: no such file")
             return self.ground_truth
         files = self.warc_files()
         candidate = Path(os.path.commonpath([os.path.dirname(f) for f in files])) / GROUND_TRUTH_NAME

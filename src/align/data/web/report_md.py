@@ -43,7 +43,7 @@ def render_markdown(report: dict) -> str:
     q = report.get("quality")
     if not q:
         md += [
-            "No ground truth given: quality figures need `ground_truth.jsonl` beside the WARCs or `--ground-truth`.",
+            "No ground truth given: quality figures need `ground_truth.jsonl` beside the WARCs or `--ground_truth`.",
             "",
         ]
         return "\n".join(md)

@@ -1,8 +1,8 @@
 """`identity`: knowledge of self — the assistant's name, maker, abilities and limits, in many paraphrases.
 
-Two ways to give a model an identity, so they can be compared: train it in (this builder) or state it in a
-system message at inference (:func:`identity_system_prompt`). Question paraphrases come in a train and a
-held-out set; :func:`identity_eval_questions` + :func:`score_identity` measure the held-out ones.
+Two ways to give a model an identity, so they can be compared: train it in (the `identity` builder) or state it in
+a system message at inference (:func:`identity_system_prompt`). Question paraphrases come in a train and a
+held-out set; the `identity` eval asks the held-out ones both ways, graded by :func:`score_identity`.
 """
 
 from __future__ import annotations
@@ -12,6 +12,9 @@ from dataclasses import dataclass, field
 
 from align.data.conversations.messages import assistant, take, to_dataset, user
 from align.data.conversations.registry import register
+from align.eval.batch_chat import ask_batch
+from align.eval.metrics import accuracy
+from align.tasks.base import EvalContext, task
 
 
 @dataclass
@@ -209,3 +212,23 @@ def score_identity(topic: str, answer: str, me: Identity | None = None) -> bool:
     if topic == "limits":  # one of its stated limits, not any refusal ("I can't answer that" is not one)
         return any(word in text for word in ("internet", "browse", "web", "recent", "mistake"))
     raise ValueError(f"unknown identity topic {topic!r}")
+
+
+# eval ---------------------------------------------------------------------------------------------------------
+
+def score_identity_questions(model, tokenizer, system: str | None = None, max_new_tokens: int = 48,
+                             limit: int | None = None) -> dict:
+    items = identity_eval_questions("heldout")[:limit]
+    replies = ask_batch(model, tokenizer, [i["question"] for i in items], system=system, max_new_tokens=max_new_tokens)
+    graded = accuracy([score_identity(i["topic"], reply) for i, reply in zip(items, replies)])
+    return {"identity_accuracy": graded["accuracy"], "identity_n": graded["n"],
+            "identity_ci95": [graded["ci95_low"], graded["ci95_high"]]}
+
+
+@task("identity", rows=[("no_system", "identity, no system prompt"), ("system", "identity, with system prompt")])
+def identity_task(ctx: EvalContext) -> dict:
+    bare = score_identity_questions(ctx.model, ctx.tokenizer)
+    prompted = score_identity_questions(ctx.model, ctx.tokenizer, system=identity_system_prompt())
+    # 106 held-out questions: one is ~1 point; the intervals travel with the scores
+    return {"no_system": bare["identity_accuracy"], "system": prompted["identity_accuracy"],
+            "no_system_ci95": bare["identity_ci95"], "system_ci95": prompted["identity_ci95"]}

@@ -1,8 +1,12 @@
-"""`idk`: "I don't know" data, the Llama 3 factuality recipe.
+"""`idk`: saying "I don't know" instead of inventing, the Llama 3 factuality recipe.
 
-Probe a model with questions about the world's facts (:mod:`.probe`), then teach it to refuse what it gets
-wrong and what it cannot know (entities that never appear in its training data), while keeping correct answers
-for the facts it does know — so the refusals follow its actual knowledge instead of becoming a blanket habit.
+- `idk` (builder): probe a model with questions about the world's facts (:mod:`.probe`), then teach it to refuse
+  what it gets wrong and what it cannot know (entities that never appear in its training data), while keeping
+  correct answers for the facts it does know — so the refusals follow its actual knowledge instead of becoming a
+  blanket habit;
+- grader: ``World.is_abstention`` (every refusal phrasing here passes it) and ``World.answer_matches``;
+- `hallucination` (eval): how often held-out questions about unknown entities get an answer instead of a refusal,
+  beside the accuracy on known facts.
 """
 
 from __future__ import annotations
@@ -14,11 +18,14 @@ from dataclasses import fields
 from pathlib import Path
 
 from align.data.conversations.messages import assistant, take, to_dataset, user
-from align.data.conversations.probe import ProbeConfig, is_known, probe_model
 from align.data.conversations.registry import register
-from align.data.conversations.world_chat import answer_sentence
 from align.engine import load_model
 from align.errors import UserError
+from align.eval.batch_chat import ask_batch
+from align.eval.metrics import accuracy
+from align.tasks.base import EvalContext, task
+from align.tasks.facts import answer_sentence
+from align.tasks.probe import ProbeConfig, is_known, probe_model
 
 logger = logging.getLogger(__name__)
 
@@ -104,3 +111,27 @@ def _rethreshold(results: dict, threshold: float, path: str) -> dict:
         logger.info("idk: known_threshold %s changes %d facts of %s: rewritten", threshold, changed, path)
         Path(path).write_text(json.dumps(results, indent=1))
     return results
+
+
+# eval ---------------------------------------------------------------------------------------------------------
+
+def score_facts(model, tokenizer, world, n: int = 200, seed: int = 0, max_new_tokens: int = 32) -> dict:
+    """Accuracy on known facts and hallucination rate on unknown entities (held-out question phrasings)."""
+    rng = random.Random(seed)
+    pairs = world.qa_pairs("heldout")
+    known = [p for p in pairs if p["answerable"]]
+    unknown = [p for p in pairs if not p["answerable"]]
+    known, unknown = rng.sample(known, min(n, len(known))), rng.sample(unknown, min(n, len(unknown)))
+    replies = ask_batch(model, tokenizer, [p["question"] for p in known + unknown], max_new_tokens=max_new_tokens)
+    correct = accuracy([world.answer_matches(p["fact_id"], r) for p, r in zip(known, replies[: len(known)])])
+    hallucinated = accuracy([not world.is_abstention(r) for r in replies[len(known):]])
+    return {"known_accuracy": correct["accuracy"], "unknown_hallucination_rate": hallucinated["accuracy"],
+            "known_n": correct["n"], "unknown_n": hallucinated["n"],
+            "known_ci95": [correct["ci95_low"], correct["ci95_high"]],
+            "unknown_hallucination_ci95": [hallucinated["ci95_low"], hallucinated["ci95_high"]]}
+
+
+@task("hallucination", rows=[("rate", "hallucination on unknown entities (lower is better)")])
+def hallucination_task(ctx: EvalContext) -> dict:
+    result = score_facts(ctx.model, ctx.tokenizer, ctx.world, n=ctx.n, seed=ctx.seed)
+    return {"rate": result["unknown_hallucination_rate"], "known_accuracy": result["known_accuracy"]}
