@@ -63,11 +63,13 @@ def test_a_verb_runs_from_a_config_file(tmp_path, capsys):
     (["world", "crawl", "--out", "x", "--bogus", "1"], "unknown option(s) or argument(s): --bogus"),
     (["world", "crawl", "--config", "{missing}"], "no such file"),
     (["preferences", "--model", "m", "--out", "o", "--samples", "1"], "samples must be at least 2"),
+    (["world", "crawl", "--config", "{switch}"], "expected one value, got a list"),
 ])
 def test_a_mistake_is_one_line_and_exit_2(tmp_path, capsys, argv, message):
-    config = tmp_path / "bad.yaml"
+    config, switch = tmp_path / "bad.yaml", tmp_path / "list.yaml"
     config.write_text("out: x\npage: 40\n")
-    argv = [a.format(config=config, missing=tmp_path / "missing.yaml") for a in argv]
+    switch.write_text("out: [x, y]\n")
+    argv = [a.format(config=config, missing=tmp_path / "missing.yaml", switch=switch) for a in argv]
     code, _, err = run_cli(main, argv, capsys)
     assert code == 2 and message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1, err
 
@@ -79,3 +81,31 @@ def test_a_switch_before_free_words_does_not_take_them(tmp_path):
     assert parsed.no_color is True and parsed.text == ["a b", "c"]
     with pytest.raises(UserError, match="give the text"):
         parse_verb_args(ShowOptions, ["--tokenizer", "t"], positional="text")
+
+
+def test_free_words_may_start_with_a_dash_and_everything_after_double_dash_is_words():
+    from align.commands.generate import GenerateOptions
+
+    parsed = parse_verb_args(GenerateOptions, ["--model", "m", "-5", "degrees", "- item", "--max_new_tokens", "3",
+                                               "--", "--not-a-flag"], positional="prompt")
+    assert parsed.prompt == ["-5", "degrees", "- item", "--not-a-flag"] and parsed.max_new_tokens == 3
+
+
+def test_config_values_are_checked_like_the_command_line_and_lose_to_it(tmp_path):
+    from align.commands.convert import ConvertOptions
+    from align.commands.report import ReportOptions
+
+    runs = tmp_path / "runs.yaml"
+    runs.write_text("run: [a, b]\n")
+    assert parse_verb_args(ReportOptions, ["--config", str(runs)]).run == ["a", "b"]
+    assert parse_verb_args(ReportOptions, ["--config", str(runs), "--run", "c"]).run == ["c"]  # not a, b, c
+    convert = tmp_path / "convert.yaml"
+    convert.write_text("gguf: g\nout: o\noverwrite: true\n")
+    assert parse_verb_args(ConvertOptions, ["--config", str(convert)]).overwrite is True
+    assert parse_verb_args(ConvertOptions, ["--config", str(convert), "--overwrite", "false"]).overwrite is False
+    convert.write_text("gguf: g\nout: o\ndtype: int8\n")
+    with pytest.raises(SystemExit):  # argparse: invalid choice
+        parse_verb_args(ConvertOptions, ["--config", str(convert)])
+    convert.write_text("gguf: g\nout: o\noverwrite: 'no'\n")
+    with pytest.raises(UserError, match="overwrite: expected true or false"):
+        parse_verb_args(ConvertOptions, ["--config", str(convert)])

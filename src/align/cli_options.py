@@ -11,6 +11,8 @@ import argparse
 import dataclasses
 import functools
 import os
+import re
+import typing
 from collections.abc import Callable
 
 import yaml
@@ -22,6 +24,14 @@ class HelpFormatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefau
     """The description as written (its example command lines), the options with their defaults."""
 
 
+class VerbHelpFormatter(HelpFormatter):
+    """No "(default: None)": an option without a default says in its help what happens when it is not given."""
+
+    def _get_help_string(self, action):
+        return action.help if action.default is None else super()._get_help_string(action)
+
+
+_NEGATIVE_NUMBER = re.compile(r"^-\d+$|^-\d*\.\d+$")  # argparse's own rule
 VERB_CONFIG_HELP = ("--config FILE.yaml: a YAML mapping of the options below, each without its dashes; the command "
                     "line wins over it.")
 
@@ -49,46 +59,76 @@ def _run_verb(options: type, run: Callable, prog: str, description: str, positio
 def parse_verb_args(options: type, argv: list[str], prog: str = "align", description: str | None = None,
                     positional: str | None = None):
     """``argv`` as an instance of the dataclass ``options``: flags named after its fields (``--max_new_tokens`` or
-    ``--max-new-tokens``), defaults from ``--config FILE.yaml``. ``positional``: a ``list[str]`` field that also
-    takes the words given without a flag (``align generate --model DIR Once upon a time``). A mistake (unknown
-    option or config key, a missing required option, a bad value) is a :class:`UserError` naming it."""
-    parser = _verb_parser(options, prog=prog, description=f"{description}\n\n{VERB_CONFIG_HELP}",
-                              formatter_class=HelpFormatter)
-    args = list(argv)
+    ``--max-new-tokens``), the options of ``--config FILE.yaml`` where the command line does not set them.
+    ``positional``: a ``list[str]`` field that also takes the words given without a flag (``align generate --model
+    DIR Once upon a time``; after ``--`` everything is words). A mistake (unknown option or config key, a missing
+    required option, a bad value) is one line naming it: argparse's usage and error, or a :class:`UserError`."""
+    if positional is not None:
+        description = f"{description}\n\nWords after the options (all of them after --) are the {positional}."
+    parser = _verb_parser(options, switches=positional is not None, prog=prog, allow_abbrev=False,
+                          description=f"{description}\n\n{VERB_CONFIG_HELP}", formatter_class=VerbHelpFormatter)
+    args, words = list(argv), []
+    if positional is not None and "--" in args:
+        cut = args.index("--")
+        args, words = args[:cut], args[cut + 1 :]
     config_path = pop_option(args, "--config")
-    if config_path is not None:
-        config = check_config_file(config_path)
-        fields = {f.name for f in dataclasses.fields(options)}
-        unknown = sorted(set(config) - fields)
-        if unknown:
-            raise UserError(f"config {config_path}: unknown key(s) {', '.join(unknown)} (options: "
-                            f"{', '.join(sorted(fields))})")
-        for action in parser._actions:  # a required option the config sets is given
-            if action.dest in config:
-                action.required = False
-        parser.set_defaults(**config)
-    # a bad value or a missing required option: argparse's usage line and error, exit status 2
-    parsed, rest = parser.parse_args_into_dataclasses(args, return_remaining_strings=True)
-    flags = [a for a in rest if a.startswith("-")]
+    if config_path is not None:  # the file's options as flags, before the command line's: argparse checks both alike
+        args = config_flags(options, config_path, given=args, switches=positional is not None) + args
+    parsed, rest = parser.parse_args_into_dataclasses(args, return_remaining_strings=True, look_for_args_file=False)
+    flags = [a for a in rest if _is_flag(a)]
     if flags or (rest and positional is None):
         raise UserError(f"unknown option(s) or argument(s): {' '.join(flags or rest)} (see {prog} --help)")
     if positional is not None:
-        setattr(parsed, positional, list(getattr(parsed, positional) or []) + rest)
+        setattr(parsed, positional, list(getattr(parsed, positional) or []) + rest + words)
         if not getattr(parsed, positional):
             raise UserError(f"{prog}: give the {positional} (as words, or --{positional} ...)")
     return parsed
 
 
-def _verb_parser(options: type, **kwargs):
-    """transformers' ``HfArgumentParser`` for ``options``, where a bool option that defaults to False is a switch
-    (``--overwrite``): HfArgumentParser's ``--flag [BOOL]`` would take the words after it (``align tokenizer show
-    --no_color some text``) as its value."""
+def config_flags(options: type, path: str, given: list[str], switches: bool) -> list[str]:
+    """The options of the YAML file ``path`` as command-line flags, leaving out those the command line ``given``
+    sets (it wins, lists included)."""
+    config = check_config_file(path)
+    types = typing.get_type_hints(options)
+    unknown = sorted(set(config) - set(types))
+    if unknown:
+        raise UserError(f"config {path}: unknown key(s) {', '.join(unknown)} (options: {', '.join(sorted(types))})")
+    on_command_line = {a.split("=", 1)[0][2:].replace("-", "_") for a in given if a.startswith("--")}
+    flags = []
+    for key, value in config.items():
+        if key in on_command_line or value is None:
+            continue
+        is_list = typing.get_origin(types[key]) is list or list in map(typing.get_origin, typing.get_args(types[key]))
+        if types[key] is bool:
+            if not isinstance(value, bool):
+                raise UserError(f"config {path}: {key}: expected true or false, got {value!r}")
+            flags += ([f"--{key}"] if value else []) if switches else [f"--{key}", str(value)]
+        elif isinstance(value, list):
+            if not is_list:
+                raise UserError(f"config {path}: {key}: expected one value, got a list")
+            flags += [f"--{key}", *map(str, value)]
+        elif isinstance(value, dict):
+            raise UserError(f"config {path}: {key}: expected a value, got a mapping")
+        else:
+            flags += [f"--{key}", str(value)]
+    return flags
+
+
+def _is_flag(arg: str) -> bool:
+    """What argparse takes for an option: a leading dash, unless it is a negative number or holds a space."""
+    return arg.startswith("-") and arg != "-" and " " not in arg and not _NEGATIVE_NUMBER.match(arg)
+
+
+def _verb_parser(options: type, switches: bool, **kwargs):
+    """transformers' ``HfArgumentParser`` for ``options``. With ``switches``, a bool option that defaults to False
+    takes no value (``--no_color``): HfArgumentParser's ``--flag [BOOL]`` would take the words after it (``align
+    tokenizer show --no_color some text``) as its value; other verbs keep ``--flag`` / ``--flag false``."""
     from transformers import HfArgumentParser  # only when a verb runs: `align --help` stays instant
 
     class VerbParser(HfArgumentParser):
         @staticmethod
         def _parse_dataclass_field(parser, field):
-            if field.type is bool and field.default is False:
+            if switches and field.type is bool and field.default is False:
                 names = dict.fromkeys([f"--{field.name}", f"--{field.name.replace('_', '-')}"])
                 parser.add_argument(*names, dest=field.name, action="store_true", help=field.metadata.get("help"))
                 return

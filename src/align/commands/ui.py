@@ -19,7 +19,7 @@ class UIOptions:
                                metavar="DIR")
     system: str | None = option(None, "system prompt", metavar="PROMPT")
     host: str = option("127.0.0.1", "address to listen on")
-    port: int = 7860
+    port: int = option(7860, "port to listen on")
     trust_remote_code: bool = False
 
 

@@ -118,7 +118,7 @@ def describe_data(stage: str, args) -> tuple[list[str], list[str]]:
         if isinstance(mixture, str):
             lines.append(f"- conversation mixture from `{mixture}`")
         else:
-            lines.append("- conversation mixture (`align.data.conversations` builders):")
+            lines.append("- conversation mixture (`align.tasks` and `align.data.conversations` builders):")
             for part in mixture:
                 options = {k: v for k, v in part.items() if k not in ("builder", "n", "weight")}
                 extra = f", {json.dumps(options, default=str)}" if options else ""

@@ -25,9 +25,13 @@ the real-format loaders of :mod:`align.data.conversations.loaders`.
 """
 
 from align.data.conversations.registry import BUILDERS, builder_names, get_builder
+from align.eval.task_names import TASK_NAMES
 from align.tasks import copying, describe, facts, identity, idk, jagged, math, text  # noqa: F401  (registers them)
 from align.tasks.base import ROWS, TASKS, EvalContext, Row, Skip, model_label, run_tasks
 from align.tasks.mixture import MixtureEntry, build_mixture, parse_mixture
+
+for _name in TASK_NAMES:  # registered module by module; listed (`align eval` errors) in the documented order
+    TASKS[_name] = TASKS.pop(_name)
 
 __all__ = ["BUILDERS", "ROWS", "TASKS", "EvalContext", "MixtureEntry", "Row", "Skip", "build_mixture",
            "builder_names", "get_builder", "model_label", "parse_mixture", "run_tasks"]

@@ -66,7 +66,7 @@ class EvalContext:
     def need(self, key: str):
         value = getattr(self, key, None) if key in ("crawl", "data") else self.options.get(key)
         if not value:
-            raise Skip(f"needs --{key.replace('_', '-')}")
+            raise Skip(f"needs --{key}")
         return value
 
     @cached_property

@@ -30,7 +30,8 @@ def register(name: str):
 def get_builder(name: str) -> Callable:
     _load_builtin_builders()
     if name not in BUILDERS:
-        raise UserError(f"unknown dataset builder {name!r} (known: {', '.join(sorted(BUILDERS))})")
+        raise UserError(f"unknown dataset builder {name!r} (known: {', '.join(sorted(BUILDERS))}; the tiny world's "
+                        "builders register when align.tasks is imported)")
     return BUILDERS[name]
 
 
