@@ -96,6 +96,9 @@ LEVERS = {
     "copy-100-2x256-short-256": Lever(copy_fraction=1.0, depth=2, lr=1e-3, batch=16, segment=(8, 24), gap=(0, 16),
                                       alphabet_schedule=((10**9, 256),),
                                       note="as copy-100-2x256-short, 256 ids from the start (64 form it by step 600)"),
+    "copy-100-2x512-short": Lever(copy_fraction=1.0, depth=2, width=512, lr=1e-3, batch=16, segment=(8, 24),
+                                  gap=(0, 16), note="as copy-100-2x256-short, width 512 (8 heads): 3,000 ids in 512 "
+                                                    "dims interfere less than in 256"),
 }
 
 
