@@ -102,15 +102,15 @@ def config_flags(options: type, path: str, given: list[str], switches: bool) -> 
         if types[key] is bool:
             if not isinstance(value, bool):
                 raise UserError(f"config {path}: {key}: expected true or false, got {value!r}")
-            flags += ([f"--{key}"] if value else []) if switches else [f"--{key}", str(value)]
+            flags += ([f"--{key}"] if value else []) if switches else [f"--{key}={value}"]
         elif isinstance(value, list):
             if not is_list:
                 raise UserError(f"config {path}: {key}: expected one value, got a list")
             flags += [f"--{key}", *map(str, value)]
         elif isinstance(value, dict):
             raise UserError(f"config {path}: {key}: expected a value, got a mapping")
-        else:
-            flags += [f"--{key}", str(value)]
+        else:  # --key=value: a value starting with a dash stays a value
+            flags.append(f"--{key}={value}")
     return flags
 
 
