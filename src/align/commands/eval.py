@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from align.cli_options import add_verb
-from align.eval.task_names import BASE_TASKS, CHAT_TASKS, TASK_NAMES
+from align.data.text import HeldoutSplit
+from align.errors import UserError
+from align.eval.task_names import BASE_TASKS, CHAT_TASKS, QUESTION_TASKS, TASK_NAMES
+from align.world import load_world
 
 
 @dataclass
@@ -42,11 +47,6 @@ def register(subparsers) -> None:
 def heldout_split(args):
     """The pretraining split ``--data`` was held out by: ``--heldout_split``, else the one the evaluated model's dir
     records (a base model saved by recipes/pretrain.py), else None (the recipe's defaults)."""
-    from pathlib import Path
-
-    from align.data.text import HeldoutSplit
-    from align.errors import UserError
-
     if args.heldout_split:
         split = HeldoutSplit.read(args.heldout_split)
         if split is None:
@@ -57,14 +57,8 @@ def heldout_split(args):
 
 
 def _eval(args) -> int:
-    import time
-    from pathlib import Path
-
-    from align.engine import load_model
-    from align.errors import UserError
-    from align.eval.task_names import QUESTION_TASKS
+    from align.engine import load_model  # torch: only when the verb runs
     from align.tasks import EvalContext, model_label, run_tasks
-    from align.world import load_world
 
     world_spec = args.world or "0"
     world = load_world(int(world_spec) if world_spec.lstrip("-").isdigit() else world_spec)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass
 
 from align.cli_options import add_verb, option
+from align.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ def register(subparsers) -> None:
 
 
 def _run(args) -> int:
-    from align.errors import UserError
     from align.ui import ModelPool, PreferenceStore, PromptSource
 
     if not 0 < args.port < 65536:

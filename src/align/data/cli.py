@@ -6,6 +6,8 @@ import logging
 from dataclasses import dataclass
 
 from align.cli_options import add_verb, option
+from align.data.web.config import PipelineConfig, QualitySettings
+from align.errors import UserError
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +42,6 @@ def register(subparsers) -> None:
 
 
 def config_from_args(args):
-    from align.data.web.config import PipelineConfig, QualitySettings
-    from align.errors import UserError
-
     if args.workers < 1:
         raise UserError(f"--workers must be at least 1, got {args.workers}")
     if not 0.0 <= args.language_threshold <= 1.0:

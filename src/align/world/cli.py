@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from align.cli_options import add_verb, option
+from align.errors import UserError
+from align.world import World
+from align.world.crawl import write_crawl
+from align.world.templates import sentence
 
 
 @dataclass
@@ -29,11 +35,6 @@ def register(subparsers) -> None:
 
 
 def _show(args) -> int:
-    import random
-
-    from align.world import World
-    from align.world.templates import sentence
-
     w = World.generate(seed=args.seed)
     s = w.summary()
     print(f"world seed {s['seed']}: {s['entities']} entities ({s['known']} known, {s['unknown']} unknown), "
@@ -51,12 +52,6 @@ def _show(args) -> int:
 
 
 def _crawl(args) -> int:
-    from pathlib import Path
-
-    from align.errors import UserError
-    from align.world import World
-    from align.world.crawl import write_crawl
-
     out = Path(args.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} exists and is not a directory")
